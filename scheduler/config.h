@@ -1,0 +1,48 @@
+/* config.h: the run's configuration: defaults, the INI file, and `key=value,...` overrides.
+ *
+ * One table (config.c) lists every key with its type, default and documentation; the INI parser,
+ * the override parser, the trace header and moonshim.conf(5) all follow it. Errors name the key and
+ * the line (or the override item) and change nothing already parsed after the error. Pure: the
+ * caller reads the file and passes its text. */
+#ifndef MOON_SCHED_CONFIG_H
+#define MOON_SCHED_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched_limits.h"
+
+struct sched_config {
+    /* [time] */
+    int64_t time_epoch_s;          /* CLOCK_REALTIME at the start of the run, Unix seconds */
+    int64_t time_uptime_ns;        /* CLOCK_MONOTONIC/BOOTTIME at the start of the run */
+    int64_t time_call_cost_ns;     /* virtual time every intercepted call costs */
+    int64_t time_call_jitter_ns;   /* plus a seeded uniform extra in [0, jitter] */
+    int64_t time_cpu_per_call_ns;  /* CPU-time clocks advance this much per intercepted call */
+};
+
+struct sched_config_error {
+    int line;                      /* INI line, or 1-based override item; 0 when not applicable */
+    char key[SCHED_CONFIG_KEY_MAX];
+    char message[SCHED_ERROR_MESSAGE_MAX];
+};
+
+void sched_config_defaults(struct sched_config *config);
+
+/* Sets one key ("section.key") from its text value. 0, or -1 with *error filled. */
+int sched_config_try_set(struct sched_config *config, const char *key, const char *value,
+                         struct sched_config_error *error);
+/* Parses INI text: [section] headers, key = value lines, '#' or ';' comments. */
+int sched_config_try_parse_ini(struct sched_config *config, const char *text, size_t length,
+                               struct sched_config_error *error);
+/* Parses "key=value,key=value" (MOONSHIM_FAULTS). Whitespace around items is ignored. */
+int sched_config_try_parse_overrides(struct sched_config *config, const char *text,
+                                     struct sched_config_error *error);
+/* Writes the whole configuration as one JSON object (for the trace header). Returns its length,
+ * or 0 when it did not fit in `capacity` (capacity must be >= 1). */
+size_t sched_config_to_json(const struct sched_config *config, char *buffer, size_t capacity);
+
+/* Durations: an integer followed by ns, us, ms, s, m or h ("0" alone is allowed). */
+int sched_config_parse_duration(const char *text, int64_t *nanoseconds);
+
+#endif

@@ -1,0 +1,116 @@
+/* emulate.c: the one table of intercepted syscalls.
+ *
+ * Each row names a syscall, the function that emulates it, and whether the seccomp filter traps
+ * it. The SIGSYS handler, the vDSO replacements and the PLT interposers all end up in
+ * shim_emulate(), so a call behaves the same whichever way it arrived. The trapped set is kept to
+ * calls the dynamic loader does not make before the shim's constructor runs: a filter is inherited
+ * across execve, and a trap that fires before the new image has a handler kills the process. That
+ * is why read/openat/close are interposed at the PLT (fd.c, random.c) instead of trapped. */
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+typedef long (*emulator)(long number, const long args[6]);
+
+struct intercepted {
+    int number;
+    int trapped;
+    const char *name;
+    emulator emulate;
+};
+
+static long emulate_getrandom(long number, const long args[6]) {
+    (void)number;
+    return shim_emulate_getrandom(args);
+}
+
+static long emulate_getcpu(long number, const long args[6]) {
+    (void)number;
+    /* One virtual CPU, one NUMA node. */
+    unsigned *cpu = (unsigned *)args[0];
+    unsigned *node = (unsigned *)args[1];
+    if (cpu) *cpu = 0;
+    if (node) *node = 0;
+    shim_record(SYS_getcpu, 0, 0, 0);
+    return 0;
+}
+
+static long emulate_rt_sigaction(long number, const long args[6]) {
+    (void)number;
+    return shim_emulate_rt_sigaction(args);
+}
+
+static long emulate_rt_sigprocmask(long number, const long args[6]) {
+    (void)number;
+    return shim_emulate_rt_sigprocmask(args);
+}
+
+static long emulate_close_range(long number, const long args[6]) {
+    (void)number;
+    return shim_emulate_close_range(args);
+}
+
+static long emulate_exit_group(long number, const long args[6]) {
+    (void)number;
+    int status = (int)args[0];
+    shim_record(SYS_exit_group, status, 0, 0);
+    shim_trace_end("exit", status, 0);
+    shim_report_end("exit", status, 0, 0);
+    shim_exit(status);
+}
+
+static const struct intercepted table[] = {
+    {SYS_clock_gettime, 1, "clock_gettime", shim_emulate_time},
+    {SYS_gettimeofday, 1, "gettimeofday", shim_emulate_time},
+    {SYS_time, 1, "time", shim_emulate_time},
+    {SYS_nanosleep, 1, "nanosleep", shim_emulate_time},
+    {SYS_clock_nanosleep, 1, "clock_nanosleep", shim_emulate_time},
+    {SYS_poll, 1, "poll", shim_emulate_time},
+    {SYS_ppoll, 1, "ppoll", shim_emulate_time},
+    {SYS_select, 1, "select", shim_emulate_time},
+    {SYS_pselect6, 1, "pselect6", shim_emulate_time},
+    {SYS_epoll_wait, 1, "epoll_wait", shim_emulate_time},
+    {SYS_epoll_pwait, 1, "epoll_pwait", shim_emulate_time},
+    {SYS_epoll_pwait2, 1, "epoll_pwait2", shim_emulate_time},
+    {SYS_getrandom, 1, "getrandom", emulate_getrandom},
+    {SYS_getcpu, 1, "getcpu", emulate_getcpu},
+    {SYS_rt_sigaction, 1, "rt_sigaction", emulate_rt_sigaction},
+    {SYS_rt_sigprocmask, 1, "rt_sigprocmask", emulate_rt_sigprocmask},
+    {SYS_close_range, 1, "close_range", emulate_close_range},
+    {SYS_exit_group, 1, "exit_group", emulate_exit_group},
+    /* Interposed at the PLT only (see the comment at the top); listed for their trace names. */
+    {SYS_openat, 0, "openat", 0},
+    {SYS_read, 0, "read", 0},
+    {SYS_close, 0, "close", 0},
+};
+
+#define TABLE_LENGTH (sizeof(table) / sizeof(table[0]))
+
+long shim_emulate(long number, const long args[6]) {
+    for (size_t i = 0; i < TABLE_LENGTH; i++)
+        if (table[i].number == number && table[i].emulate) return table[i].emulate(number, args);
+    /* The filter traps only what the table lists, so this is a shim bug; do the call for real
+     * rather than fail the program. */
+    return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+}
+
+size_t shim_trapped_syscalls(int *numbers, size_t capacity) {
+    size_t count = 0;
+    for (size_t i = 0; i < TABLE_LENGTH && count < capacity; i++)
+        if (table[i].trapped) numbers[count++] = table[i].number;
+    return count;
+}
+
+const char *shim_call_name(uint32_t call) {
+    switch (call) {
+    case SHIM_CALL_START: return "start";
+    case SHIM_CALL_AT_RANDOM: return "at_random";
+    case SHIM_CALL_READ_RANDOM: return "read_random";
+    default: break;
+    }
+    for (size_t i = 0; i < TABLE_LENGTH; i++)
+        if ((uint32_t)table[i].number == call) return table[i].name;
+    return "unknown";
+}

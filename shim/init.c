@@ -1,0 +1,254 @@
+/* init.c: start-up (environment, config, core, filter) and the one path into the core.
+ *
+ * Start-up runs from the library's constructor, before the program's main(), in this order: read
+ * the environment and config (a bad one ends the process with status 2 and one line naming the key
+ * and line), start the core, install the stub page, open the trace, patch the vDSO, install the
+ * SIGSYS handler, load the seccomp filter, rewrite AT_RANDOM. Until the filter is loaded nothing
+ * is trapped, so start-up may use libc freely; afterwards the rules in shim.h apply. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../scheduler/text.h"
+#include "shim.h"
+
+#define CONFIG_FILE_MAX (1 << 20)
+
+int shim_initialized; /* 0 not yet, 1 starting, 2 running */
+static struct sched_core core;
+static volatile int core_lock;
+static __thread int core_depth __attribute__((tls_model("initial-exec")));
+static int seed_was_given;
+
+uint64_t shim_seed(void) {
+    return core.seed;
+}
+
+void shim_write_all(int fd, const char *bytes, size_t length) {
+    while (length > 0) {
+        long written = shim_syscall3(SYS_write, fd, bytes, length);
+        if (written == -EINTR) continue;
+        if (written <= 0) return;
+        bytes += written;
+        length -= (size_t)written;
+    }
+}
+
+_Noreturn void shim_exit(int status) {
+    for (;;) shim_syscall1(SYS_exit_group, status);
+}
+
+void shim_say(const char *message) {
+    char line[512];
+    struct sched_text text;
+    sched_text_init(&text, line, sizeof(line));
+    sched_text_str(&text, "moonshim: seed ");
+    sched_text_u64(&text, core.seed);
+    sched_text_str(&text, ": ");
+    sched_text_str(&text, message);
+    sched_text_char(&text, '\n');
+    shim_write_all(STDERR_FILENO, line, text.length);
+}
+
+_Noreturn void shim_fatal(int status, const char *error, const char *message) {
+    shim_say(message);
+    shim_trace_end("error", status, error);
+    shim_report_end("error", status, error, message);
+    shim_exit(status);
+}
+
+_Noreturn void moon_panic(const char *file, int line, const char *expression) {
+    char message[384];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "internal error: assertion failed at ");
+    sched_text_str(&text, file);
+    sched_text_char(&text, ':');
+    sched_text_i64(&text, line);
+    sched_text_str(&text, ": ");
+    sched_text_str(&text, expression);
+    shim_fatal(SHIM_EXIT_SIMULATION, "internal", message);
+}
+
+static void lock_core(void) {
+    if (core_depth)
+        shim_fatal(SHIM_EXIT_SIMULATION, "unsupported",
+                   "unsupported: an intercepted call from a signal handler interrupted another "
+                   "(asynchronous signals are not simulated yet)");
+    while (__atomic_exchange_n(&core_lock, 1, __ATOMIC_ACQUIRE))
+        shim_syscall0(SYS_sched_yield);
+    core_depth = 1;
+}
+
+static void unlock_core(void) {
+    core_depth = 0;
+    __atomic_store_n(&core_lock, 0, __ATOMIC_RELEASE);
+}
+
+void shim_decide(struct sched_request *request, struct sched_decision *decision) {
+    lock_core();
+    sched_core_handle(&core, request, decision);
+    shim_trace_event(request, decision);
+    unlock_core();
+}
+
+int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail) {
+    struct sched_request request = {.kind = SCHED_REQ_CLOCK_READ, .call = call,
+                                    .arg = {kind, detail}};
+    struct sched_decision decision;
+    shim_decide(&request, &decision);
+    return (int64_t)decision.value;
+}
+
+void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
+    struct sched_request request = {.kind = SCHED_REQ_SLEEP, .call = call, .arg = {value, mode}};
+    struct sched_decision decision;
+    shim_decide(&request, &decision);
+    if (decision.result != SCHED_RESULT_DEADLOCK) return;
+    char message[256];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "deadlock: every thread waits and no timer is pending; thread 0 waits in ");
+    sched_text_str(&text, what);
+    sched_text_str(&text, " with no timeout");
+    shim_fatal(SHIM_EXIT_SIMULATION, "deadlock", message);
+}
+
+void shim_random_fill(uint32_t call, void *buffer, size_t length) {
+    struct sched_request request = {.kind = SCHED_REQ_RANDOM, .call = call,
+                                    .arg = {(int64_t)length, 0}};
+    struct sched_decision decision;
+    shim_decide(&request, &decision);
+    struct sched_prng expansion;
+    sched_prng_seed(&expansion, decision.value);
+    sched_prng_fill(&expansion, buffer, length);
+}
+
+void shim_record(uint32_t call, int64_t arg0, int64_t arg1, int64_t result) {
+    struct sched_request request = {.kind = SCHED_REQ_RECORD, .call = call, .arg = {arg0, arg1},
+                                    .result = result};
+    struct sched_decision decision;
+    shim_decide(&request, &decision);
+}
+
+/* Start-up errors happen before there is a run: one line, status 2, nothing else. */
+_Noreturn static void startup_error(const char *source, const char *line_word,
+                                    const struct sched_config_error *error, const char *detail) {
+    char line[512];
+    struct sched_text text;
+    sched_text_init(&text, line, sizeof(line));
+    sched_text_str(&text, "moonshim: ");
+    sched_text_str(&text, source);
+    if (error && error->line > 0) {
+        sched_text_str(&text, line_word);
+        sched_text_i64(&text, error->line);
+    }
+    sched_text_str(&text, ": ");
+    if (error) {
+        sched_text_str(&text, error->message);
+        if (error->key[0]) {
+            sched_text_str(&text, " '");
+            sched_text_str(&text, error->key);
+            sched_text_char(&text, '\'');
+        }
+    }
+    if (detail) sched_text_str(&text, detail);
+    sched_text_char(&text, '\n');
+    shim_write_all(STDERR_FILENO, line, text.length);
+    shim_exit(SHIM_EXIT_CONFIG);
+}
+
+static void load_config_file(struct sched_config *config, const char *path) {
+    static char contents[CONFIG_FILE_MAX];
+    char source[300];
+    struct sched_text text;
+    sched_text_init(&text, source, sizeof(source));
+    sched_text_str(&text, path);
+    int fd = (int)shim_syscall4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) startup_error(source, ":", 0, "cannot open the config file (MOONSHIM_CONFIG)");
+    size_t length = 0;
+    for (;;) {
+        long got = shim_syscall3(SYS_read, fd, contents + length, sizeof(contents) - length);
+        if (got == -EINTR) continue;
+        if (got < 0) startup_error(source, ":", 0, "cannot read the config file (MOONSHIM_CONFIG)");
+        if (got == 0) break;
+        length += (size_t)got;
+        if (length == sizeof(contents)) startup_error(source, ":", 0, "config file larger than 1 MiB");
+    }
+    shim_syscall1(SYS_close, fd);
+    struct sched_config_error error;
+    if (sched_config_try_parse_ini(config, contents, length, &error) != 0)
+        startup_error(source, ":", &error, 0);
+}
+
+static uint64_t choose_seed(void) {
+    const char *text = getenv("MOONSHIM_SEED");
+    uint64_t seed = 0;
+    if (text && *text) {
+        if (sched_text_parse_u64(text, &seed) != 0)
+            startup_error("MOONSHIM_SEED", "", 0,
+                          "not a seed (an unsigned 64-bit number, decimal or 0x-hex)");
+        seed_was_given = 1;
+        return seed;
+    }
+    /* No seed given: draw one from the real kernel (the filter is not loaded yet) and say which,
+     * so the run can still be replayed. */
+    if (shim_syscall3(SYS_getrandom, &seed, sizeof(seed), 0) != (long)sizeof(seed)) seed = 0;
+    return seed;
+}
+
+static void start_failed(const char *what, int error) {
+    char message[160];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "cannot start: ");
+    sched_text_str(&text, what);
+    sched_text_str(&text, " failed with errno ");
+    sched_text_i64(&text, -error);
+    shim_fatal(SHIM_EXIT_SIMULATION, "startup", message);
+}
+
+static void initialize(void) {
+    struct sched_config config;
+    sched_config_defaults(&config);
+    const char *config_path = getenv("MOONSHIM_CONFIG");
+    if (config_path && *config_path) load_config_file(&config, config_path);
+    const char *faults = getenv("MOONSHIM_FAULTS");
+    struct sched_config_error error;
+    if (faults && sched_config_try_parse_overrides(&config, faults, &error) != 0)
+        startup_error("MOONSHIM_FAULTS", " item ", &error, 0);
+    sched_core_init(&core, choose_seed(), &config);
+    int result = shim_report_try_open(getenv("MOONSHIM_REPORT"));
+    if (result < 0) startup_error("MOONSHIM_REPORT", "", 0, "cannot open the report file");
+    result = shim_trace_try_open(getenv("MOONSHIM_TRACE"));
+    if (result < 0) startup_error("MOONSHIM_TRACE", "", 0, "cannot open the trace file");
+    if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
+    shim_trace_header();
+    if ((result = shim_stub_try_install()) < 0) start_failed("mapping the syscall stub page", result);
+    if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
+    if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
+    if ((result = shim_seccomp_try_install()) < 0) start_failed("loading the seccomp filter", result);
+    shim_record(SHIM_CALL_START, SCHED_PROTOCOL_VERSION, 0, 0);
+    shim_random_rewrite_at_random();
+}
+
+void shim_ensure_init(void) {
+    if (__builtin_expect(shim_initialized == 2, 1)) return;
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&shim_initialized, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return; /* running already (a call made by start-up itself), or done */
+    initialize();
+    __atomic_store_n(&shim_initialized, 2, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor(101))) static void shim_constructor(void) {
+    shim_ensure_init();
+}
+
+const struct sched_core *shim_core(void) {
+    return &core;
+}

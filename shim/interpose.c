@@ -1,0 +1,249 @@
+/* interpose.c: the libc entry points the shim replaces at the PLT.
+ *
+ * These are calls the seccomp filter cannot trap (the dynamic loader makes them before the shim
+ * exists; see emulate.c), so they are caught where the program calls them: opens and reads, to
+ * recognise random devices; close and dup, to keep fd.c's table right and hide the shim's own
+ * descriptors; epoll_create/epoll_ctl, to know when an epoll set is empty. Each one does the real
+ * call through the stub and sets errno once. Calls made before start-up finishes pass straight
+ * through. */
+/* glibc would rename open, pread, fopen... to their 64-bit twins under _FILE_OFFSET_BITS=64 (which
+ * meson sets); the shim must define each name itself. */
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+long shim_random_read(int fd, void *buffer, size_t length);
+
+static long set_errno(long result) {
+    if (result < 0) {
+        errno = (int)-result;
+        return -1;
+    }
+    return result;
+}
+
+static int is_running(void) {
+    shim_ensure_init();
+    return shim_initialized == 2;
+}
+
+/* After a successful open: mark it if it is a random device, else clear any stale mark. The
+ * fstat is only paid for names that mention "random". */
+static void classify_opened(int fd, const char *path) {
+    if (fd < 0 || !is_running()) return;
+    if (path && strstr(path, "random") && shim_fd_is_random_device(fd)) {
+        shim_fd_set_kind(fd, SHIM_FD_RANDOM);
+        shim_record(SYS_openat, fd, 0, fd);
+    } else {
+        shim_fd_forget(fd);
+    }
+}
+
+static int open_at(int directory, const char *path, int flags, mode_t mode) {
+    long fd = shim_syscall4(SYS_openat, directory, path, flags, mode);
+    classify_opened((int)fd, path);
+    return (int)set_errno(fd);
+}
+
+static mode_t variadic_mode(int flags, va_list arguments) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) return va_arg(arguments, mode_t);
+    return 0;
+}
+
+MOON_API int open(const char *path, int flags, ...) {
+    va_list arguments;
+    va_start(arguments, flags);
+    mode_t mode = variadic_mode(flags, arguments);
+    va_end(arguments);
+    return open_at(AT_FDCWD, path, flags, mode);
+}
+
+MOON_API int open64(const char *path, int flags, ...) {
+    va_list arguments;
+    va_start(arguments, flags);
+    mode_t mode = variadic_mode(flags, arguments);
+    va_end(arguments);
+    return open_at(AT_FDCWD, path, flags, mode);
+}
+
+MOON_API int openat(int directory, const char *path, int flags, ...) {
+    va_list arguments;
+    va_start(arguments, flags);
+    mode_t mode = variadic_mode(flags, arguments);
+    va_end(arguments);
+    return open_at(directory, path, flags, mode);
+}
+
+MOON_API int openat64(int directory, const char *path, int flags, ...) {
+    va_list arguments;
+    va_start(arguments, flags);
+    mode_t mode = variadic_mode(flags, arguments);
+    va_end(arguments);
+    return open_at(directory, path, flags, mode);
+}
+
+/* _FORTIFY_SOURCE variants: called when the flags are not a compile-time constant. */
+MOON_API int __open_2(const char *path, int flags) {
+    return open_at(AT_FDCWD, path, flags, 0);
+}
+MOON_API int __open64_2(const char *path, int flags) {
+    return open_at(AT_FDCWD, path, flags, 0);
+}
+MOON_API int __openat_2(int directory, const char *path, int flags) {
+    return open_at(directory, path, flags, 0);
+}
+MOON_API int __openat64_2(int directory, const char *path, int flags) {
+    return open_at(directory, path, flags, 0);
+}
+
+/* True when reads of fd must come from the seed; drops a stale mark. */
+static int reads_random(int fd) {
+    if (shim_fd_kind(fd) != SHIM_FD_RANDOM || !is_running()) return 0;
+    if (shim_fd_is_random_device(fd)) return 1;
+    shim_fd_forget(fd);
+    return 0;
+}
+
+MOON_API ssize_t read(int fd, void *buffer, size_t length) {
+    if (reads_random(fd)) return shim_random_read(fd, buffer, length);
+    return set_errno(shim_syscall3(SYS_read, fd, buffer, length));
+}
+
+MOON_API ssize_t __read_chk(int fd, void *buffer, size_t length, size_t buffer_size) {
+    (void)buffer_size; /* the fortify check itself is libc's business; the sizes were checked */
+    return read(fd, buffer, length);
+}
+
+MOON_API ssize_t pread(int fd, void *buffer, size_t length, off_t offset) {
+    if (reads_random(fd)) return shim_random_read(fd, buffer, length);
+    return set_errno(shim_syscall4(SYS_pread64, fd, buffer, length, offset));
+}
+
+MOON_API ssize_t pread64(int fd, void *buffer, size_t length, off_t offset) {
+    return pread(fd, buffer, length, offset);
+}
+
+MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
+    if (!reads_random(fd)) return set_errno(shim_syscall3(SYS_readv, fd, vector, count));
+    if (count < 0 || count > IOV_MAX) return set_errno(-EINVAL);
+    ssize_t total = 0;
+    for (int i = 0; i < count; i++)
+        total += shim_random_read(fd, vector[i].iov_base, vector[i].iov_len);
+    return total;
+}
+
+MOON_API int close(int fd) {
+    if (shim_fd_kind(fd) == SHIM_FD_SHIM) return (int)set_errno(-EBADF);
+    long result = shim_syscall1(SYS_close, fd);
+    shim_fd_forget(fd);
+    return (int)set_errno(result);
+}
+
+/* If the program asks for one of the shim's own descriptor numbers as a dup target, move the
+ * shim's descriptor out of the way first; the program gets the number it asked for. */
+static void make_room(int fd) {
+    if (shim_fd_kind(fd) != SHIM_FD_SHIM) return;
+    shim_fd_forget(fd);
+    int moved = (int)shim_syscall3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+    if (moved >= 0) moved = shim_fd_try_hide(moved);
+    shim_trace_relocated(fd, moved);
+}
+
+MOON_API int dup(int fd) {
+    long result = shim_syscall1(SYS_dup, fd);
+    if (result >= 0) shim_fd_copy(fd, (int)result);
+    return (int)set_errno(result);
+}
+
+MOON_API int dup2(int fd, int target) {
+    if (fd == target) return (int)set_errno(shim_syscall2(SYS_fcntl, fd, F_GETFD) < 0 ? -EBADF : fd);
+    make_room(target);
+    long result = shim_syscall3(SYS_dup3, fd, target, 0);
+    if (result >= 0) shim_fd_copy(fd, target);
+    return (int)set_errno(result);
+}
+
+MOON_API int dup3(int fd, int target, int flags) {
+    make_room(target);
+    long result = shim_syscall3(SYS_dup3, fd, target, flags);
+    if (result >= 0) shim_fd_copy(fd, target);
+    return (int)set_errno(result);
+}
+
+MOON_API int epoll_create1(int flags) {
+    long result = shim_syscall1(SYS_epoll_create1, flags);
+    if (result >= 0 && is_running()) shim_fd_set_kind((int)result, SHIM_FD_EPOLL);
+    return (int)set_errno(result);
+}
+
+MOON_API int epoll_create(int size) {
+    if (size <= 0) return (int)set_errno(-EINVAL);
+    return epoll_create1(0);
+}
+
+MOON_API int epoll_ctl(int epoll_fd, int operation, int fd, struct epoll_event *event) {
+    long result = shim_syscall4(SYS_epoll_ctl, epoll_fd, operation, fd, event);
+    if (result == 0 && operation == EPOLL_CTL_ADD) shim_fd_epoll_adjust(epoll_fd, 1);
+    if (result == 0 && operation == EPOLL_CTL_DEL) shim_fd_epoll_adjust(epoll_fd, -1);
+    return (int)set_errno(result);
+}
+
+/* stdio on a random device: a cookie stream whose reads come from the seed. */
+static ssize_t cookie_read(void *cookie, char *buffer, size_t size) {
+    return shim_random_read((int)(intptr_t)cookie, buffer, size);
+}
+
+static int cookie_close(void *cookie) {
+    return close((int)(intptr_t)cookie);
+}
+
+static FILE *random_stream(int fd, const char *mode) {
+    cookie_io_functions_t functions = {.read = cookie_read, .close = cookie_close};
+    return fopencookie((void *)(intptr_t)fd, mode, functions);
+}
+
+typedef FILE *(*fopen_function)(const char *, const char *);
+typedef FILE *(*fdopen_function)(int, const char *);
+
+static FILE *open_stream(const char *name, const char *path, const char *mode) {
+    fopen_function real = (fopen_function)dlsym(RTLD_NEXT, name);
+    if (!real) return set_errno(-ENOSYS), (FILE *)0;
+    FILE *stream = real(path, mode);
+    int read_only = mode[0] == 'r' && !strchr(mode, '+');
+    if (!stream || !read_only || !is_running() || !strstr(path, "random")) return stream;
+    int fd = fileno(stream);
+    if (!shim_fd_is_random_device(fd)) return stream;
+    int own = (int)shim_syscall3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) return stream;
+    fclose(stream);
+    shim_fd_set_kind(own, SHIM_FD_RANDOM);
+    shim_record(SYS_openat, own, 1, own);
+    return random_stream(own, mode);
+}
+
+MOON_API FILE *fopen(const char *path, const char *mode) {
+    return open_stream("fopen", path, mode);
+}
+
+MOON_API FILE *fopen64(const char *path, const char *mode) {
+    return open_stream("fopen64", path, mode);
+}
+
+MOON_API FILE *fdopen(int fd, const char *mode) {
+    if (reads_random(fd)) return random_stream(fd, mode);
+    fdopen_function real = (fdopen_function)dlsym(RTLD_NEXT, "fdopen");
+    if (!real) return set_errno(-ENOSYS), (FILE *)0;
+    return real(fd, mode);
+}

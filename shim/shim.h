@@ -1,0 +1,127 @@
+/* shim.h: what the files of libmoonshim.so share.
+ *
+ * Rules for all of shim/ (code that runs inside someone else's process):
+ *  - The kernel is reached only through shim_syscall() (the stub page), never through libc's
+ *    syscall wrappers for an intercepted call: those would trap back into the shim.
+ *  - Everything reachable from the SIGSYS handler is async-signal-safe: no stdio, no malloc, no
+ *    locks that a signal could find held; errno is saved and restored by the handler.
+ *  - Internal functions return 0 / a value or -errno; only exported interposers set errno, once.
+ *  - The shim's own file descriptors live at the top of the fd range and are hidden from the app. */
+#ifndef MOON_SHIM_H
+#define MOON_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../scheduler/core.h"
+
+#define MOON_API __attribute__((visibility("default")))
+
+/* The fixed page the syscall stub is copied to: the same in every process and every image (so a
+ * filter inherited across execve still points at it). "moon" in ASCII. */
+#define SHIM_STUB_ADDRESS 0x6d6f6f6e0000ul
+#define SHIM_STUB_SIZE 4096ul
+
+/* Exit statuses the shim uses when it ends the process itself (DESIGN.md's tool codes). */
+#define SHIM_EXIT_CONFIG 2
+#define SHIM_EXIT_SIMULATION 3
+
+/* Calls the shim records that are not syscalls (above every syscall number). */
+enum shim_call {
+    SHIM_CALL_START = 1025,    /* the run begins */
+    SHIM_CALL_AT_RANDOM = 1026,/* AT_RANDOM was rewritten */
+    SHIM_CALL_READ_RANDOM = 1027, /* a read of /dev/urandom or /dev/random */
+};
+
+long shim_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+#define shim_syscall0(n) shim_syscall((n), 0, 0, 0, 0, 0, 0)
+#define shim_syscall1(n, a) shim_syscall((n), (long)(a), 0, 0, 0, 0, 0)
+#define shim_syscall2(n, a, b) shim_syscall((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define shim_syscall3(n, a, b, c) shim_syscall((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define shim_syscall4(n, a, b, c, d)                                                              \
+    shim_syscall((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+/* stub.c: copies the stub to SHIM_STUB_ADDRESS. 0, or -errno. */
+int shim_stub_try_install(void);
+
+/* init.c */
+extern int shim_initialized;
+void shim_ensure_init(void);
+uint64_t shim_seed(void);
+/* The core, read-only, for the trace header and end line. */
+const struct sched_core *shim_core(void);
+/* Ends the run from inside the process: one line on stderr naming the seed, the trace and report
+ * closed with `error`, then exit_group(status). Async-signal-safe. */
+_Noreturn void shim_fatal(int status, const char *error, const char *message);
+/* exit_group through the stub; never returns. */
+_Noreturn void shim_exit(int status);
+/* Writes one line "moonshim: seed N: message" to stderr. Async-signal-safe. */
+void shim_say(const char *message);
+
+/* core access: one request, one decision, one trace line. */
+void shim_decide(struct sched_request *request, struct sched_decision *decision);
+/* Shorthands for the common requests; they return decision.value / decision.result. */
+int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
+/* Blocks the calling simulated thread: `mode` is SCHED_SLEEP_RELATIVE (value = duration) or the
+ * clock an absolute deadline is on (see protocol.h). Ends the run with a deadlock diagnostic
+ * naming `what` if nothing can ever wake it. */
+void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what);
+void shim_random_fill(uint32_t call, void *buffer, size_t length);
+void shim_record(uint32_t call, int64_t arg0, int64_t arg1, int64_t result);
+
+/* emulate.c: the table of trapped syscalls; one function serves SIGSYS and the interposers. */
+long shim_emulate(long number, const long args[6]);
+/* Fills `numbers` with the syscalls the seccomp filter must trap; returns the count. */
+size_t shim_trapped_syscalls(int *numbers, size_t capacity);
+const char *shim_call_name(uint32_t call);
+
+/* seccomp.c */
+int shim_seccomp_try_install(void);
+/* signals.c: the SIGSYS handler, and emulation of the calls that could remove or block it. */
+int shim_signals_try_install(void);
+long shim_emulate_rt_sigaction(const long args[6]);
+long shim_emulate_rt_sigprocmask(const long args[6]);
+/* Copies a user sigset with SIGSYS removed; returns the pointer to pass on (may be `set`). */
+const void *shim_sigset_without_sigsys(const void *set, size_t size, uint64_t *copy);
+
+/* time.c */
+long shim_emulate_time(long number, const long args[6]);
+/* vdso.c */
+int shim_vdso_try_patch(void);
+/* random.c */
+long shim_emulate_getrandom(const long args[6]);
+void shim_random_rewrite_at_random(void);
+/* fd.c */
+enum shim_fd_kind {
+    SHIM_FD_OTHER = 0,
+    SHIM_FD_RANDOM,  /* may be /dev/urandom or /dev/random: checked with fstat on use */
+    SHIM_FD_EPOLL,   /* an epoll instance created after start-up; count of watched fds kept */
+    SHIM_FD_SHIM,    /* the shim's own (trace, report): invisible to the application */
+};
+enum shim_fd_kind shim_fd_kind(int fd);
+void shim_fd_set_kind(int fd, enum shim_fd_kind kind);
+void shim_fd_forget(int fd);
+void shim_fd_copy(int from, int to);
+int shim_fd_epoll_watched(int fd);
+void shim_fd_epoll_adjust(int fd, int delta);
+/* Moves `fd` to a free descriptor at the top of the range, marks it SHIM; returns it or -errno. */
+int shim_fd_try_hide(int fd);
+/* close_range that skips the shim's own descriptors. */
+long shim_emulate_close_range(const long args[6]);
+int shim_fd_is_random_device(int fd);
+
+/* trace.c */
+int shim_trace_try_open(const char *path);
+void shim_trace_header(void);
+void shim_trace_event(const struct sched_request *request, const struct sched_decision *decision);
+/* The program took descriptor `old` (dup2 onto it); the shim's file now lives at `new_fd`. */
+void shim_trace_relocated(int old, int new_fd);
+void shim_trace_end(const char *reason, int64_t status, const char *error);
+/* report.c-like summary, written at the end of the run to MOONSHIM_REPORT. */
+int shim_report_try_open(const char *path);
+void shim_report_end(const char *reason, int64_t status, const char *error, const char *message);
+
+/* format helpers over sched_text, writing to a descriptor with shim_syscall */
+void shim_write_all(int fd, const char *bytes, size_t length);
+
+#endif

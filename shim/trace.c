@@ -1,0 +1,193 @@
+/* trace.c: the JSON-lines trace (MOONSHIM_TRACE) and the end-of-run report (MOONSHIM_REPORT).
+ *
+ * Trace: a header line (version, seed, configuration), one line per event (sequence, virtual
+ * time, thread, call, arguments, result, value), and an end line with the event count and the
+ * hash. Lines are built with sched_text (no stdio) into a buffer flushed with the stub, so this
+ * runs inside the SIGSYS handler. The report is one line with the seed, the hash and how the run
+ * ended, for the moonshim tool (or "stderr" for people). Both descriptors are the shim's own:
+ * moved to the top of the fd range and hidden from the program. The hash itself is the core's and
+ * is computed whether or not a trace is written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../scheduler/text.h"
+#include "shim.h"
+
+#define TRACE_BUFFER_SIZE 65536
+#define TRACE_LINE_MAX 512
+#define MOONSHIM_VERSION_TEXT "0.1.0"
+
+static int trace_fd = -1;
+static int report_fd = -1;
+static int report_is_stderr;
+static char trace_buffer[TRACE_BUFFER_SIZE];
+static size_t trace_length;
+static int trace_ended;
+static int report_ended;
+
+static void trace_flush(void) {
+    if (trace_fd >= 0 && trace_length > 0) shim_write_all(trace_fd, trace_buffer, trace_length);
+    trace_length = 0;
+}
+
+static void trace_append(const char *line, size_t length) {
+    if (trace_fd < 0) return;
+    if (trace_length + length > sizeof(trace_buffer)) trace_flush();
+    memcpy(trace_buffer + trace_length, line, length);
+    trace_length += length;
+}
+
+static int open_hidden(const char *path) {
+    int fd = (int)shim_syscall4(SYS_openat, AT_FDCWD, path,
+                                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return fd;
+    return shim_fd_try_hide(fd);
+}
+
+int shim_trace_try_open(const char *path) {
+    if (!path || !*path) return 0;
+    int fd = open_hidden(path);
+    if (fd < 0) return fd;
+    trace_fd = fd;
+    return 0;
+}
+
+int shim_report_try_open(const char *path) {
+    if (!path || !*path) return 0;
+    if (strcmp(path, "stderr") == 0) {
+        report_is_stderr = 1;
+        return 0;
+    }
+    int fd = open_hidden(path);
+    if (fd < 0) return fd;
+    report_fd = fd;
+    return 0;
+}
+
+void shim_trace_relocated(int old, int new_fd) {
+    if (trace_fd == old) trace_fd = new_fd;
+    if (report_fd == old) report_fd = new_fd;
+}
+
+void shim_trace_header(void) {
+    if (trace_fd < 0) return;
+    char line[TRACE_LINE_MAX + 512];
+    struct sched_text text;
+    sched_text_init(&text, line, sizeof(line));
+    sched_text_str(&text, "{\"moonshim\":\"" MOONSHIM_VERSION_TEXT "\",\"protocol\":");
+    sched_text_u64(&text, SCHED_PROTOCOL_VERSION);
+    sched_text_str(&text, ",\"seed\":");
+    sched_text_u64(&text, shim_core()->seed);
+    sched_text_str(&text, ",\"config\":");
+    char config[512];
+    size_t length = sched_config_to_json(&shim_core()->config, config, sizeof(config));
+    sched_text_str(&text, length ? config : "null");
+    sched_text_str(&text, "}\n");
+    trace_append(line, text.length);
+}
+
+static const char *kind_name(uint32_t kind) {
+    switch (kind) {
+    case SCHED_REQ_CLOCK_READ: return "clock";
+    case SCHED_REQ_SLEEP: return "sleep";
+    case SCHED_REQ_RANDOM: return "random";
+    case SCHED_REQ_RECORD: return "call";
+    default: return "unknown";
+    }
+}
+
+void shim_trace_event(const struct sched_request *request, const struct sched_decision *decision) {
+    if (trace_fd < 0) return;
+    char line[TRACE_LINE_MAX];
+    struct sched_text text;
+    sched_text_init(&text, line, sizeof(line));
+    sched_text_str(&text, "{\"seq\":");
+    sched_text_u64(&text, decision->sequence);
+    sched_text_str(&text, ",\"t\":");
+    sched_text_i64(&text, decision->now_ns);
+    sched_text_str(&text, ",\"tid\":");
+    sched_text_u64(&text, request->thread);
+    sched_text_str(&text, ",\"kind\":\"");
+    sched_text_str(&text, kind_name(request->kind));
+    sched_text_str(&text, "\",\"call\":\"");
+    sched_text_str(&text, shim_call_name(request->call));
+    sched_text_str(&text, "\",\"args\":[");
+    sched_text_i64(&text, request->arg[0]);
+    sched_text_char(&text, ',');
+    sched_text_i64(&text, request->arg[1]);
+    sched_text_str(&text, "],\"result\":");
+    sched_text_i64(&text, decision->result);
+    sched_text_str(&text, ",\"value\":");
+    sched_text_u64(&text, decision->value);
+    sched_text_str(&text, "}\n");
+    trace_append(line, text.length);
+}
+
+static void append_end(struct sched_text *text, const char *reason, int64_t status,
+                       const char *error) {
+    const struct sched_core *core = shim_core();
+    sched_text_str(text, "{\"end\":\"");
+    sched_text_str(text, reason);
+    sched_text_str(text, "\",\"status\":");
+    sched_text_i64(text, status);
+    if (error) {
+        sched_text_str(text, ",\"error\":");
+        sched_text_json_string(text, error);
+    }
+    sched_text_str(text, ",\"seed\":");
+    sched_text_u64(text, core->seed);
+    sched_text_str(text, ",\"events\":");
+    sched_text_u64(text, core->events);
+    sched_text_str(text, ",\"t\":");
+    sched_text_i64(text, core->clock.monotonic_ns);
+    sched_text_str(text, ",\"hash\":\"");
+    sched_text_hex64(text, core->hash.value);
+    sched_text_char(text, '"');
+}
+
+void shim_trace_end(const char *reason, int64_t status, const char *error) {
+    if (trace_fd < 0 || trace_ended) return;
+    trace_ended = 1;
+    char line[TRACE_LINE_MAX];
+    struct sched_text text;
+    sched_text_init(&text, line, sizeof(line));
+    append_end(&text, reason, status, error);
+    sched_text_str(&text, "}\n");
+    trace_append(line, text.length);
+    trace_flush();
+}
+
+void shim_report_end(const char *reason, int64_t status, const char *error, const char *message) {
+    if (report_ended) return;
+    report_ended = 1;
+    char line[TRACE_LINE_MAX + 256];
+    struct sched_text text;
+    sched_text_init(&text, line, sizeof(line));
+    if (report_is_stderr) {
+        const struct sched_core *core = shim_core();
+        sched_text_str(&text, "moonshim: seed ");
+        sched_text_u64(&text, core->seed);
+        sched_text_str(&text, ": ");
+        sched_text_u64(&text, core->events);
+        sched_text_str(&text, " events, hash ");
+        sched_text_hex64(&text, core->hash.value);
+        sched_text_str(&text, ", ");
+        sched_text_str(&text, reason);
+        sched_text_char(&text, ' ');
+        sched_text_i64(&text, status);
+        sched_text_char(&text, '\n');
+        shim_write_all(STDERR_FILENO, line, text.length);
+        return;
+    }
+    if (report_fd < 0) return;
+    append_end(&text, reason, status, error);
+    if (message) {
+        sched_text_str(&text, ",\"message\":");
+        sched_text_json_string(&text, message);
+    }
+    sched_text_str(&text, "}\n");
+    shim_write_all(report_fd, line, text.length);
+}
