@@ -7,6 +7,7 @@
  * is trapped, so start-up may use libc freely; afterwards the rules in shim.h apply. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -111,9 +112,9 @@ void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
     char message[256];
     struct sched_text text;
     sched_text_init(&text, message, sizeof(message));
-    sched_text_str(&text, "deadlock: every thread waits and no timer is pending; thread 0 waits in ");
+    sched_text_str(&text, "deadlock: every thread waits and no timer is pending; thread 0 waits "
+                          "forever in ");
     sched_text_str(&text, what);
-    sched_text_str(&text, " with no timeout");
     shim_fatal(SHIM_EXIT_SIMULATION, "deadlock", message);
 }
 
@@ -212,6 +213,12 @@ static void start_failed(const char *what, int error) {
 }
 
 static void initialize(void) {
+    /* A filter inherited across execve already traps every intercepted call that does not come
+     * from the stub page, this start-up's own included. So: the stub page first, then the core
+     * (environment and config need no libc call that could trap), the trace, and the SIGSYS
+     * handler, before any libc call that might make a trapped syscall (glibc's first malloc calls
+     * getrandom). */
+    int stub = shim_stub_try_install();
     struct sched_config config;
     sched_config_defaults(&config);
     const char *config_path = getenv("MOONSHIM_CONFIG");
@@ -225,11 +232,16 @@ static void initialize(void) {
     if (result < 0) startup_error("MOONSHIM_REPORT", "", 0, "cannot open the report file");
     result = shim_trace_try_open(getenv("MOONSHIM_TRACE"));
     if (result < 0) startup_error("MOONSHIM_TRACE", "", 0, "cannot open the trace file");
-    if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
+    if (stub < 0) start_failed("mapping the syscall stub page", stub);
     shim_trace_header();
-    if ((result = shim_stub_try_install()) < 0) start_failed("mapping the syscall stub page", result);
-    if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
+    /* Until processes are simulated as a tree, descendants run under the shim (LD_PRELOAD stays)
+     * but write neither this run's trace nor its report. */
+    unsetenv("MOONSHIM_TRACE");
+    unsetenv("MOONSHIM_REPORT");
+    pthread_atfork(0, 0, shim_trace_forget_in_child);
+    if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
+    if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
     if ((result = shim_seccomp_try_install()) < 0) start_failed("loading the seccomp filter", result);
     shim_record(SHIM_CALL_START, SCHED_PROTOCOL_VERSION, 0, 0);
     shim_random_rewrite_at_random();

@@ -116,6 +116,8 @@ void shim_trace_header(void);
 void shim_trace_event(const struct sched_request *request, const struct sched_decision *decision);
 /* The program took descriptor `old` (dup2 onto it); the shim's file now lives at `new_fd`. */
 void shim_trace_relocated(int old, int new_fd);
+/* In the child of a fork: stop writing the parent's trace and report. */
+void shim_trace_forget_in_child(void);
 void shim_trace_end(const char *reason, int64_t status, const char *error);
 /* report.c-like summary, written at the end of the run to MOONSHIM_REPORT. */
 int shim_report_try_open(const char *path);

@@ -19,6 +19,7 @@
 
 #define SIGSYS_BIT (1ull << (SIGSYS - 1))
 #define KERNEL_SIGSET_SIZE 8
+#define SA_RESTORER_FLAG 0x04000000 /* the kernel's SA_RESTORER; glibc does not export it */
 
 /* The kernel's struct sigaction on x86_64 (not glibc's, which has a 128-byte mask). */
 struct kernel_sigaction {
@@ -51,18 +52,20 @@ static void sigsys_handler(int signal_number, siginfo_t *info, void *context_poi
     errno = saved_errno;
 }
 
+void shim_signal_restorer(void);
+
 int shim_signals_try_install(void) {
-    /* libc's sigaction supplies the x86_64 signal restorer; the filter is not loaded yet, so this
-     * call is not trapped. */
-    struct sigaction action;
-    memset(&action, 0, sizeof(action));
-    action.sa_sigaction = sigsys_handler;
-    action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    if (sigaction(SIGSYS, &action, 0) != 0) return -errno;
-    sigset_t unblock;
-    sigemptyset(&unblock);
-    sigaddset(&unblock, SIGSYS);
+    /* Through the stub, not libc's sigaction: a process started by execve from a simulated one
+     * inherits the filter, and libc's rt_sigaction would be trapped before any handler exists. */
+    struct kernel_sigaction action = {
+        .handler = (uint64_t)(uintptr_t)sigsys_handler,
+        .flags = SA_SIGINFO | SA_NODEFER | SA_RESTART | SA_RESTORER_FLAG,
+        .restorer = (uint64_t)(uintptr_t)shim_signal_restorer,
+        .mask = 0,
+    };
+    long result = shim_syscall4(SYS_rt_sigaction, SIGSYS, &action, 0, KERNEL_SIGSET_SIZE);
+    if (result < 0) return (int)result;
+    uint64_t unblock = SIGSYS_BIT;
     return (int)shim_syscall4(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, 0, KERNEL_SIGSET_SIZE);
 }
 

@@ -173,11 +173,17 @@ static long do_select(long number, const long args[6], int64_t timeout_ns) {
     if (real < 0) return -EINVAL;
     if (real) return real_wait(number, args, timeout_ns);
     long result = virtual_wait(number, timeout_ns, "select with no descriptors");
-    /* Linux writes the time left back into select's timeval; after a full timeout that is 0. */
+    /* Linux writes the time left back into the timeout (glibc's select() reads it back from
+     * pselect6's timespec); after a full timeout that is 0. */
     if (number == SYS_select && args[4]) {
         struct timeval *left = (struct timeval *)args[4];
         left->tv_sec = 0;
         left->tv_usec = 0;
+    }
+    if (number == SYS_pselect6 && args[4]) {
+        struct timespec *left = (struct timespec *)args[4];
+        left->tv_sec = 0;
+        left->tv_nsec = 0;
     }
     return result;
 }

@@ -67,6 +67,15 @@ int shim_report_try_open(const char *path) {
     return 0;
 }
 
+void shim_trace_forget_in_child(void) {
+    /* The child of a fork shares the descriptors but not the run: it must not write the parent's
+     * trace or report. The descriptors stay open (and hidden) so their numbers stay taken. */
+    trace_fd = -1;
+    trace_length = 0;
+    report_fd = -1;
+    report_is_stderr = 0;
+}
+
 void shim_trace_relocated(int old, int new_fd) {
     if (trace_fd == old) trace_fd = new_fd;
     if (report_fd == old) report_fd = new_fd;
@@ -143,6 +152,8 @@ static void append_end(struct sched_text *text, const char *reason, int64_t stat
     sched_text_u64(text, core->events);
     sched_text_str(text, ",\"t\":");
     sched_text_i64(text, core->clock.monotonic_ns);
+    sched_text_str(text, ",\"elapsed\":");
+    sched_text_i64(text, core->clock.monotonic_ns - core->config.time_uptime_ns);
     sched_text_str(text, ",\"hash\":\"");
     sched_text_hex64(text, core->hash.value);
     sched_text_char(text, '"');

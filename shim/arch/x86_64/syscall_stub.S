@@ -25,3 +25,17 @@ shim_stub_code_begin:
 shim_stub_code_end:
         .size   shim_stub_code_begin, shim_stub_code_end - shim_stub_code_begin
         .section .note.GNU-stack, "", @progbits
+
+/* void shim_signal_restorer(void): returns from a signal handler (rt_sigreturn). The kernel
+ * needs SA_RESTORER on x86-64; glibc's own restorer is not exported, so the shim has its own.
+ * rt_sigreturn is never trapped, so it may live in the library's text. */
+        .text
+        .globl  shim_signal_restorer
+        .hidden shim_signal_restorer
+        .type   shim_signal_restorer, @function
+shim_signal_restorer:
+        movq    $15, %rax
+        syscall
+        hlt
+        .size   shim_signal_restorer, . - shim_signal_restorer
+        .section .note.GNU-stack, "", @progbits

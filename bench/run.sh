@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# run.sh: per-call cost of write, clock_gettime and getrandom natively, under libmoonshim.so and
+# under two peers (strace fault injection, libfiu's POSIX preload).
+#
+# Usage: bash bench/run.sh [BUILD_DIR]      (default BUILD_DIR: build)
+# Environment: CC (default cc), BENCH_SCALE (divide every N by this, default 1; for a smoke run),
+#              BENCH_RUNS (timed runs per measurement, default 5).
+#
+# Method: bench/loop.c is compiled with $CC -O2 into a temporary directory. Each cell times the
+# loop at N calls and at 0 calls, in the same configuration, and reports
+# (median(N) - median(0)) / N, so start-up (loading the shim, strace attaching, fiu-run's bash)
+# is not charged to the calls. Timing is hyperfine's when it is installed (no shell in between),
+# else date +%s%N around each run; either way the median of BENCH_RUNS runs after one warm-up.
+# Every measured command is pinned to one CPU with taskset, as the design pins a simulation; the
+# last column repeats strace unpinned, where each ptrace stop crosses CPUs and costs far more.
+# LD_PRELOAD is set by `env` (or by fiu-run) right before the loop is exec'd, never on taskset,
+# strace or hyperfine themselves. Peers that are not installed are skipped with a message.
+# Exits 1 if any measured run failed (its cell says "fail"), 2 on a usage or setup error.
+set -euo pipefail
+
+build_dir=${1:-build}
+scale=${BENCH_SCALE:-1}
+runs=${BENCH_RUNS:-5}
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+die() {
+    echo "run.sh: $*" >&2
+    exit 2
+}
+
+[[ $# -le 1 ]] || die "usage: bash bench/run.sh [BUILD_DIR]"
+[[ $scale =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALE must be a positive integer, not '$scale'"
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
+shim_lib=$(cd "$build_dir" 2>/dev/null && pwd)/shim/libmoonshim.so ||
+    die "build directory '$build_dir' does not exist (meson setup $build_dir first)"
+[[ -f $shim_lib ]] || die "$shim_lib is missing: run 'meson compile -C $build_dir' first"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/moonshim-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+loop=$work/loop
+"${CC:-cc}" -O2 -Wall -Wextra -std=c11 -o "$loop" "$bench_dir/loop.c" ||
+    die "could not compile $bench_dir/loop.c"
+
+# Pin to the first CPU this shell may use; without taskset nothing is pinned.
+pin=()
+if command -v taskset >/dev/null; then
+    cpu=$(taskset -cp $$ | sed 's/.*: *//; s/[-,].*//')
+    pin=(taskset -c "$cpu")
+else
+    echo "run.sh: taskset not found; measuring unpinned" >&2
+    cpu=none
+fi
+
+use_hyperfine=0
+if command -v hyperfine >/dev/null && hyperfine --help | grep -q -- '--shell=none'; then
+    use_hyperfine=1
+else
+    echo "run.sh: hyperfine not found (apt-get install -y hyperfine); timing with date" >&2
+fi
+have_strace=0
+if command -v strace >/dev/null; then have_strace=1; else echo "run.sh: strace not found; skipped" >&2; fi
+have_fiu=0
+if command -v fiu-run >/dev/null; then
+    have_fiu=1
+else
+    echo "run.sh: fiu-run not found (apt-get install -y fiu-utils); skipped" >&2
+fi
+
+# Prints the median, in seconds, of "$runs" runs of the command "$@" after one warm-up run.
+# Fails (returns 1, showing the command's stderr) if any run exits non-zero.
+median_seconds_date() {
+    local times=() start end i
+    for ((i = 0; i <= runs; i++)); do
+        start=$(date +%s%N)
+        if ! "$@" >/dev/null 2>"$work/stderr"; then
+            tail -n 5 "$work/stderr" >&2
+            return 1
+        fi
+        end=$(date +%s%N)
+        ((i == 0)) || times+=("$((end - start))")
+    done
+    printf '%s\n' "${times[@]}" | sort -n |
+        awk '{ t[NR] = $1 } END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+                                  printf "%.9f\n", m / 1e9 }'
+}
+
+# Prints "median(0 calls) median(N calls)" in seconds for the command "$@ N"; "$1" is N.
+# Fails (returns 1, showing the command's stderr) if any run exits non-zero.
+measure_pair() {
+    local count=$1
+    shift
+    if ((use_hyperfine == 0)); then
+        local base full
+        base=$(median_seconds_date "$@" 0) || return 1
+        full=$(median_seconds_date "$@" "$count") || return 1
+        echo "$base $full"
+        return 0
+    fi
+    local quoted
+    quoted=$(printf '%q ' "$@")
+    if ! hyperfine -N --style none --warmup 1 --runs "$runs" --export-csv "$work/times.csv" \
+        "${quoted}0" "${quoted}$count" >/dev/null 2>"$work/stderr"; then
+        tail -n 3 "$work/stderr" >&2
+        "$@" "$count" 2>&1 >/dev/null | tail -n 5 >&2 || true
+        return 1
+    fi
+    # Columns end with median,user,system,min,max; the command column may hold commas.
+    awk -F, 'NR > 1 { printf "%s ", $(NF - 4) } END { print "" }' "$work/times.csv"
+}
+
+# Prints nanoseconds per call for "$@ N", or "fail". Arguments: N, then the command.
+per_call_ns() {
+    local count=$(($1 / scale)) pair
+    shift
+    if ! pair=$(measure_pair "$count" "$@"); then
+        echo "run.sh: failed: $* $count" >&2
+        : >"$work/failed"
+        echo fail
+        return 0
+    fi
+    awk -v n="$count" -v pair="$pair" \
+        'BEGIN { split(pair, t, " "); printf "%.1f\n", (t[2] - t[1]) * 1e9 / n }'
+}
+
+# Prints "a/b" as a ratio, or "-" if either is not a number.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == a && b + 0 == b && b > 0) printf "%.1fx\n", a / b
+                                     else print "-" }'
+}
+
+# Call counts per configuration, chosen so each timed run takes roughly 0.5-1 s on a 2-vCPU
+# machine: the shim's trapped calls cost microseconds, strace's tens of microseconds.
+declare -A native_n=([write]=2000000 [clock]=40000000 [getrandom]=1000000 [raw_clock]=2000000)
+declare -A shim_n=([write]=2000000 [clock]=10000000 [getrandom]=200000 [raw_clock]=200000)
+declare -A strace_call=([write]=write [getrandom]=getrandom [raw_clock]=clock_gettime)
+declare -A strace_ret=([write]=1 [getrandom]=16 [raw_clock]=0)
+strace_n=20000
+strace_unpinned_n=2000
+fiu_n=1000000
+
+declare -A native shim strace strace_unpinned fiu
+for workload in write clock getrandom raw_clock; do
+    echo "run.sh: measuring $workload" >&2
+    native[$workload]=$(per_call_ns "${native_n[$workload]}" "${pin[@]}" "$loop" "$workload")
+    shim[$workload]=$(per_call_ns "${shim_n[$workload]}" "${pin[@]}" \
+        env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1 "$loop" "$workload")
+    strace[$workload]=-
+    strace_unpinned[$workload]=-
+    fiu[$workload]=-
+    if ((have_strace)) && [[ -n ${strace_call[$workload]:-} ]]; then
+        call=${strace_call[$workload]}
+        strace_cmd=(strace -f -qq -o /dev/null -e "trace=$call"
+            -e "inject=$call:retval=${strace_ret[$workload]}" "$loop" "$workload")
+        strace[$workload]=$(per_call_ns "$strace_n" "${pin[@]}" "${strace_cmd[@]}")
+        strace_unpinned[$workload]=$(per_call_ns "$strace_unpinned_n" "${strace_cmd[@]}")
+    fi
+    if ((have_fiu)) && [[ $workload == write ]]; then
+        fiu[$workload]=$(per_call_ns "$fiu_n" "${pin[@]}" fiu-run -x "$loop" "$workload")
+    fi
+done
+# strace cannot see vDSO clock reads, so the clock row borrows raw_clock's strace numbers (marked
+# with *) and compares them with what the program natively pays for a clock read.
+[[ ${strace[raw_clock]} == - ]] || strace[clock]="${strace[raw_clock]}*"
+[[ ${strace_unpinned[raw_clock]} == - ]] || strace_unpinned[clock]="${strace_unpinned[raw_clock]}*"
+
+timer="date"
+((use_hyperfine == 0)) || timer=hyperfine
+echo
+echo "ns per call = (median(N calls) - median(0 calls)) / N; median of $runs runs ($timer);"
+echo "pinned to CPU $cpu except the last column; ratios are against native."
+printf '%-10s %9s %9s %8s %9s %8s %9s %8s %11s\n' workload native shim shim/nat \
+    strace str/nat fiu fiu/nat strace-unpin
+for workload in write clock getrandom raw_clock; do
+    printf '%-10s %9s %9s %8s %9s %8s %9s %8s %11s\n' "$workload" "${native[$workload]}" \
+        "${shim[$workload]}" "$(ratio "${shim[$workload]}" "${native[$workload]}")" \
+        "${strace[$workload]}" "$(ratio "${strace[$workload]%\*}" "${native[$workload]}")" \
+        "${fiu[$workload]}" "$(ratio "${fiu[$workload]}" "${native[$workload]}")" \
+        "${strace_unpinned[$workload]}"
+done
+echo "* clock: strace cannot see vDSO reads; its cells are raw_clock's (SYS_clock_gettime)."
+echo "- : not applicable (fiu-run -x wraps write but not clock_gettime or getrandom) or skipped."
+[[ ! -e $work/failed ]] || exit 1

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# run.sh: run one integration program under the shim and judge the outcome.
+#
+# usage: run.sh MODE PROGRAM [ARGS...]      (MOONSHIM_TOOL and MOONSHIM_LIBRARY set by meson)
+#   same          seeds 1 and 2, each run twice: exit 0, identical stdout and trace per seed
+#   differ        as `same`, and seed 1's stdout must differ from seed 2's
+#   verify        `moonshim exec --verify` must report two identical runs
+#   preload       plain LD_PRELOAD (no tool): exit 0 and the shim's report line on stderr
+#   exit:N:TEXT   exit status N, and TEXT somewhere on stderr
+# Optional: TEST_FAULTS (passed as --faults), TEST_CONFIG (--config), TEST_WALL_MAX_MS (the run
+# must take less wall time than this: a virtual hour must not be a real one).
+set -u
+mode=$1
+shift
+tool=${MOONSHIM_TOOL:?}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+extra=()
+[ -n "${TEST_FAULTS:-}" ] && extra+=(--faults "$TEST_FAULTS")
+[ -n "${TEST_CONFIG:-}" ] && extra+=(--config "$TEST_CONFIG")
+
+fail() {
+    echo "FAIL: $*" >&2
+    for f in "$work"/*.err; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
+    exit 1
+}
+
+# run_one SEED NAME: runs the program once, stdout/stderr/trace into $work/NAME.*
+run_one() {
+    local start end status seed=$1 name=$2
+    shift 2
+    start=$(date +%s%N)
+    "$tool" exec --quiet --seed "$seed" --trace "$work/$name.trace" "${extra[@]}" -- "$@" \
+        >"$work/$name.out" 2>"$work/$name.err" </dev/null
+    status=$?
+    end=$(date +%s%N)
+    if [ -n "${TEST_WALL_MAX_MS:-}" ] && [ $(((end - start) / 1000000)) -ge "$TEST_WALL_MAX_MS" ]; then
+        fail "$name took $(((end - start) / 1000000)) ms of wall time (limit ${TEST_WALL_MAX_MS} ms)"
+    fi
+    return $status
+}
+
+program=("$@")
+run_pair() {
+    local seed=$1
+    run_one "$seed" "s${seed}a" "${program[@]}" || fail "seed $seed run 1 exited $?"
+    run_one "$seed" "s${seed}b" "${program[@]}" || fail "seed $seed run 2 exited $?"
+    cmp -s "$work/s${seed}a.out" "$work/s${seed}b.out" || fail "seed $seed: stdout differs between runs"
+    if ! cmp -s "$work/s${seed}a.trace" "$work/s${seed}b.trace"; then
+        "$tool" trace diff "$work/s${seed}a.trace" "$work/s${seed}b.trace" >&2
+        fail "seed $seed: traces differ between runs"
+    fi
+    tail -n 1 "$work/s${seed}a.trace" | grep -q '"end":"exit"' || fail "seed $seed: trace has no end line"
+}
+
+case "$mode" in
+same | differ)
+    run_pair 1
+    run_pair 2
+    if [ "$mode" = differ ] && cmp -s "$work/s1a.out" "$work/s2a.out"; then
+        fail "seeds 1 and 2 produced the same output: the seed is not reaching the program"
+    fi
+    [ "$(tail -n 1 "$work/s1a.trace" | grep -o '"hash":"[^"]*"')" != \
+      "$(tail -n 1 "$work/s2a.trace" | grep -o '"hash":"[^"]*"')" ] || fail "seeds 1 and 2 have the same hash"
+    echo "ok: $mode $(tail -n 1 "$work/s1a.trace")"
+    ;;
+verify)
+    "$tool" exec --seed 11 --verify "${extra[@]}" -- "$@" >"$work/v.out" 2>"$work/v.err" </dev/null
+    status=$?
+    [ $status -eq 0 ] || fail "--verify exited $status"
+    grep -q 'verify: identical' "$work/v.err" || fail "--verify did not report identical runs"
+    grep 'verify' "$work/v.err"
+    ;;
+preload)
+    LD_PRELOAD=${MOONSHIM_LIBRARY:?} MOONSHIM_SEED=5 MOONSHIM_REPORT=stderr "$@" \
+        >"$work/p.out" 2>"$work/p.err" </dev/null
+    status=$?
+    [ $status -eq 0 ] || fail "exited $status under plain LD_PRELOAD"
+    grep -q '^moonshim: seed 5: [0-9]* events, hash 0x[0-9a-f]*, exit 0$' "$work/p.err" ||
+        fail "no report line on stderr"
+    cat "$work/p.err"
+    ;;
+exit:*)
+    want=${mode#exit:}
+    code=${want%%:*}
+    text=${want#*:}
+    "$tool" exec --seed 1 "${extra[@]}" -- "$@" >"$work/e.out" 2>"$work/e.err" </dev/null
+    status=$?
+    [ $status -eq "$code" ] || fail "exit status $status, wanted $code"
+    grep -qF -- "$text" "$work/e.err" || fail "stderr does not mention '$text'"
+    cat "$work/e.err"
+    ;;
+*)
+    echo "run.sh: unknown mode $mode" >&2
+    exit 2
+    ;;
+esac
