@@ -4,7 +4,8 @@
 #
 # Usage: bash bench/run.sh [BUILD_DIR]      (default BUILD_DIR: build)
 # Environment: CC (default cc), BENCH_SCALE (divide every N by this, default 1; for a smoke run),
-#              BENCH_RUNS (timed runs per measurement, default 5).
+#              BENCH_RUNS (timed runs per measurement, default 5), BENCH_TIMER=date (time with
+#              date even if hyperfine is installed).
 #
 # Method: bench/loop.c is compiled with $CC -O2 into a temporary directory. Each cell times the
 # loop at N calls and at 0 calls, in the same configuration, and reports
@@ -52,7 +53,9 @@ else
 fi
 
 use_hyperfine=0
-if command -v hyperfine >/dev/null && hyperfine --help | grep -q -- '--shell=none'; then
+if [[ ${BENCH_TIMER:-} == date ]]; then
+    echo "run.sh: BENCH_TIMER=date; timing with date" >&2
+elif command -v hyperfine >/dev/null && hyperfine --help | grep -q -- '--shell=none'; then
     use_hyperfine=1
 else
     echo "run.sh: hyperfine not found (apt-get install -y hyperfine); timing with date" >&2

@@ -1,0 +1,395 @@
+/* test_config.c: unit suite for scheduler/config.c (defaults, keys, durations, INI, overrides, JSON). */
+#include <stdint.h>
+#include <string.h>
+
+#include "scheduler/config.h"
+#include "unit.h"
+
+#define SECOND_NS 1000000000ll
+#define DEFAULT_JSON                                                                             \
+    "{\"time.epoch\":1767225600,\"time.uptime\":100000000000,\"time.call_cost\":0,"              \
+    "\"time.call_jitter\":0,\"time.cpu_per_call\":1000}"
+
+static struct sched_config config;
+static struct sched_config_error error;
+
+static void setup(void) {
+    sched_config_defaults(&config);
+    memset(&error, 0, sizeof(error));
+}
+
+static struct sched_config defaults(void) {
+    struct sched_config fresh;
+    sched_config_defaults(&fresh);
+    return fresh;
+}
+
+static void assert_unchanged(void) {
+    struct sched_config fresh = defaults();
+    ck_assert_mem_eq(&config, &fresh, sizeof(config));
+}
+
+static int parse_ini(const char *text) {
+    return sched_config_try_parse_ini(&config, text, strlen(text), &error);
+}
+
+static void assert_error(int line, const char *key, const char *message_part) {
+    ck_assert_int_eq(error.line, line);
+    ck_assert_str_eq(error.key, key);
+    ck_assert_msg(strstr(error.message, message_part) != 0, "message \"%s\" lacks \"%s\"",
+                  error.message, message_part);
+}
+
+START_TEST(test_defaults) {
+    struct sched_config fresh;
+    memset(&fresh, 0xa5, sizeof(fresh));
+    sched_config_defaults(&fresh);
+    ck_assert_int_eq(fresh.time_epoch_s, 1767225600); /* 2026-01-01T00:00:00Z */
+    ck_assert_int_eq(fresh.time_uptime_ns, 100 * SECOND_NS);
+    ck_assert_int_eq(fresh.time_call_cost_ns, 0);
+    ck_assert_int_eq(fresh.time_call_jitter_ns, 0);
+    ck_assert_int_eq(fresh.time_cpu_per_call_ns, 1000);
+}
+END_TEST
+
+static void set_ok(const char *key, const char *value) {
+    ck_assert_msg(sched_config_try_set(&config, key, value, &error) == 0, "%s=%s: %s", key, value,
+                  error.message);
+}
+
+START_TEST(test_each_key) {
+    set_ok("time.epoch", "12345");
+    set_ok("time.uptime", "5s");
+    set_ok("time.call_cost", "3us");
+    set_ok("time.call_jitter", "7ns");
+    set_ok("time.cpu_per_call", "2ms");
+    ck_assert_int_eq(config.time_epoch_s, 12345);
+    ck_assert_int_eq(config.time_uptime_ns, 5 * SECOND_NS);
+    ck_assert_int_eq(config.time_call_cost_ns, 3000);
+    ck_assert_int_eq(config.time_call_jitter_ns, 7);
+    ck_assert_int_eq(config.time_cpu_per_call_ns, 2000000);
+}
+END_TEST
+
+START_TEST(test_integer_forms) {
+    set_ok("time.epoch", "0x10");
+    ck_assert_int_eq(config.time_epoch_s, 16);
+    set_ok("time.epoch", "0");
+    ck_assert_int_eq(config.time_epoch_s, 0);
+}
+END_TEST
+
+static int64_t duration(const char *text) {
+    int64_t nanoseconds = -12345;
+    ck_assert_msg(sched_config_parse_duration(text, &nanoseconds) == 0, "\"%s\" should parse",
+                  text);
+    return nanoseconds;
+}
+
+static void assert_bad_duration(const char *text) {
+    int64_t nanoseconds = -12345;
+    ck_assert_msg(sched_config_parse_duration(text, &nanoseconds) == -1, "\"%s\" should fail",
+                  text);
+    ck_assert_int_eq(nanoseconds, -12345);
+}
+
+START_TEST(test_duration_units) {
+    ck_assert_int_eq(duration("7ns"), 7);
+    ck_assert_int_eq(duration("7us"), 7000);
+    ck_assert_int_eq(duration("7ms"), 7000000);
+    ck_assert_int_eq(duration("7s"), 7 * SECOND_NS);
+    ck_assert_int_eq(duration("7m"), 420 * SECOND_NS);
+    ck_assert_int_eq(duration("7h"), 25200 * SECOND_NS);
+    ck_assert_int_eq(duration("0"), 0);
+    ck_assert_int_eq(duration("0s"), 0);
+    ck_assert_int_eq(duration("0010ms"), 10000000);
+}
+END_TEST
+
+START_TEST(test_duration_limits) {
+    ck_assert_int_eq(duration("2562047h"), 2562047ll * 3600 * SECOND_NS);
+    assert_bad_duration("2562048h");
+    ck_assert_int_eq(duration("9223372036854775ms"), 9223372036854775ll * 1000000);
+    assert_bad_duration("9223372036854776ms");
+    assert_bad_duration("99999999999999999999ns");
+}
+END_TEST
+
+START_TEST(test_duration_bad) {
+    static const char *const bad[] = {"", "5", "s", "ns", "5x", "5 s", " 5s", "5s ", "-5s",
+                                      "+5s", "1.5s", "5sec", "5S", "5NS", "5ms5", "0x10s"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) assert_bad_duration(bad[i]);
+}
+END_TEST
+
+START_TEST(test_set_unknown_key) {
+    ck_assert_int_eq(sched_config_try_set(&config, "time.bogus", "1s", &error), -1);
+    assert_error(0, "time.bogus", "unknown key");
+    ck_assert_int_eq(sched_config_try_set(&config, "uptime", "1s", &error), -1);
+    assert_error(0, "uptime", "unknown key");
+    assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_set_bad_values) {
+    ck_assert_int_eq(sched_config_try_set(&config, "time.uptime", "5", &error), -1);
+    assert_error(0, "time.uptime", "not a duration");
+    ck_assert_ptr_nonnull(strstr(error.message, ": 5"));
+    ck_assert_int_eq(sched_config_try_set(&config, "time.epoch", "soon", &error), -1);
+    assert_error(0, "time.epoch", "not an integer: soon");
+    ck_assert_int_eq(sched_config_try_set(&config, "time.epoch", "1s", &error), -1);
+    assert_error(0, "time.epoch", "not an integer");
+    ck_assert_int_eq(sched_config_try_set(&config, "time.epoch", "", &error), -1);
+    assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_set_below_minimum) {
+    ck_assert_int_eq(sched_config_try_set(&config, "time.epoch", "-5", &error), -1);
+    assert_error(0, "time.epoch", "below the minimum: -5");
+    ck_assert_int_eq(sched_config_try_set(&config, "time.uptime", "0", &error), -1);
+    assert_error(0, "time.uptime", "below the minimum");
+    assert_unchanged();
+    set_ok("time.uptime", "1ns");
+    set_ok("time.call_cost", "0");
+}
+END_TEST
+
+static const char full_ini[] =
+    "# moonshim test configuration\n"
+    "; a second comment style\n"
+    "\n"
+    "   \t\n"
+    "[time]\n"
+    "epoch = 1000\n"
+    "  uptime=5s   \n"
+    "\tcall_cost\t=\t3us\r\n"
+    "   # an indented comment\n"
+    "call_jitter = 7ns\n"
+    "cpu_per_call = 2ms\n"
+    "[ network ]\n"
+    "[threads]";
+
+START_TEST(test_ini_full) {
+    ck_assert_int_eq(parse_ini(full_ini), 0);
+    ck_assert_int_eq(config.time_epoch_s, 1000);
+    ck_assert_int_eq(config.time_uptime_ns, 5 * SECOND_NS);
+    ck_assert_int_eq(config.time_call_cost_ns, 3000);
+    ck_assert_int_eq(config.time_call_jitter_ns, 7);
+    ck_assert_int_eq(config.time_cpu_per_call_ns, 2000000);
+}
+END_TEST
+
+START_TEST(test_ini_empty_and_comments_only) {
+    ck_assert_int_eq(sched_config_try_parse_ini(&config, "", 0, &error), 0);
+    ck_assert_int_eq(parse_ini("# only\n; comments\n\n"), 0);
+    assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_ini_every_known_section) {
+    ck_assert_int_eq(parse_ini("[time]\n[threads]\n[network]\n[storage]\n[process]\n[cluster]\n"
+                               "[workload]\n[check]\n[chaos]\n[attrition]\n"),
+                     0);
+    assert_unchanged();
+}
+END_TEST
+
+/* The parser honours `length`: it must not read past it looking for a NUL. */
+START_TEST(test_ini_respects_length) {
+    static const char text[] = "[time]\nuptime = 5sXYZ";
+    ck_assert_int_eq(sched_config_try_parse_ini(&config, text, sizeof(text) - 4, &error), 0);
+    ck_assert_int_eq(config.time_uptime_ns, 5 * SECOND_NS);
+}
+END_TEST
+
+START_TEST(test_ini_unknown_key) {
+    ck_assert_int_eq(parse_ini("[time]\nuptime = 5s\nbogus = 1\n"), -1);
+    assert_error(3, "time.bogus", "unknown key");
+}
+END_TEST
+
+START_TEST(test_ini_bad_value) {
+    ck_assert_int_eq(parse_ini("[time]\n\n# c\nuptime = 5 s\n"), -1);
+    assert_error(4, "time.uptime", "not a duration");
+    ck_assert_ptr_nonnull(strstr(error.message, "5 s"));
+}
+END_TEST
+
+START_TEST(test_ini_unknown_section) {
+    ck_assert_int_eq(parse_ini("[time]\n\n[bogus]\nepoch = 1\n"), -1);
+    assert_error(3, "bogus", "unknown section");
+    assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_ini_key_outside_section) {
+    ck_assert_int_eq(parse_ini("# header\nuptime = 5s\n[time]\n"), -1);
+    assert_error(2, "uptime", "outside");
+    assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_ini_malformed_lines) {
+    ck_assert_int_eq(parse_ini("[time\n"), -1);
+    assert_error(1, "", "section header");
+    ck_assert_int_eq(parse_ini("[time]\nuptime 5s\n"), -1);
+    assert_error(2, "", "key = value");
+    ck_assert_int_eq(parse_ini("[time]\n\n = 5s\n"), -1);
+    assert_error(3, "", "key = value");
+    assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_ini_line_too_long) {
+    static char text[SCHED_CONFIG_LINE_MAX + 64];
+    strcpy(text, "[time]\n# ");
+    size_t length = strlen(text);
+    memset(text + length, 'x', SCHED_CONFIG_LINE_MAX);
+    text[length + SCHED_CONFIG_LINE_MAX] = '\0';
+    ck_assert_int_eq(parse_ini(text), -1);
+    assert_error(2, "", "too long");
+}
+END_TEST
+
+/* Parsing stops at the first error: later lines are not applied (earlier ones stay). */
+START_TEST(test_ini_stops_at_error) {
+    ck_assert_int_eq(parse_ini("[time]\nepoch = 77\ncall_cost = x\nuptime = 5s\n"), -1);
+    assert_error(3, "time.call_cost", "not a duration");
+    ck_assert_int_eq(config.time_epoch_s, 77);
+    ck_assert_int_eq(config.time_uptime_ns, 100 * SECOND_NS);
+}
+END_TEST
+
+static int parse_overrides(const char *text) {
+    return sched_config_try_parse_overrides(&config, text, &error);
+}
+
+START_TEST(test_overrides) {
+    ck_assert_int_eq(parse_overrides("time.uptime=5s,time.call_cost=1us"), 0);
+    ck_assert_int_eq(config.time_uptime_ns, 5 * SECOND_NS);
+    ck_assert_int_eq(config.time_call_cost_ns, 1000);
+    ck_assert_int_eq(parse_overrides(" time.epoch = 7 ,\ttime.call_jitter=9ns\t"), 0);
+    ck_assert_int_eq(config.time_epoch_s, 7);
+    ck_assert_int_eq(config.time_call_jitter_ns, 9);
+}
+END_TEST
+
+START_TEST(test_overrides_empty) {
+    ck_assert_int_eq(parse_overrides(""), 0);
+    assert_unchanged();
+}
+END_TEST
+
+START_TEST(test_overrides_unknown_key_names_item) {
+    ck_assert_int_eq(parse_overrides("time.uptime=5s,time.bogus=1,time.epoch=9"), -1);
+    assert_error(2, "time.bogus", "unknown key");
+    ck_assert_int_eq(config.time_epoch_s, 1767225600);
+    ck_assert_int_eq(parse_overrides("uptime=5s"), -1);
+    assert_error(1, "uptime", "unknown key");
+}
+END_TEST
+
+START_TEST(test_overrides_bad_value_names_item) {
+    ck_assert_int_eq(parse_overrides("time.epoch=1,time.uptime=2s,time.call_cost=fast"), -1);
+    assert_error(3, "time.call_cost", "fast");
+    ck_assert_int_eq(config.time_call_cost_ns, 0);
+}
+END_TEST
+
+START_TEST(test_overrides_malformed_item) {
+    ck_assert_int_eq(parse_overrides("time.uptime=5s, junk ,time.epoch=9"), -1);
+    assert_error(2, "junk", "key=value");
+    ck_assert_int_eq(parse_overrides("=5s"), -1);
+    assert_error(1, "=5s", "key=value");
+    ck_assert_int_eq(parse_overrides("time.epoch=1,,time.epoch=2"), -1);
+    ck_assert_int_eq(error.line, 2);
+}
+END_TEST
+
+static size_t to_json(char *buffer, size_t capacity) {
+    return sched_config_to_json(&config, buffer, capacity);
+}
+
+START_TEST(test_json_defaults) {
+    char buffer[512];
+    size_t length = to_json(buffer, sizeof(buffer));
+    ck_assert_str_eq(buffer, DEFAULT_JSON);
+    ck_assert_uint_eq(length, strlen(DEFAULT_JSON));
+}
+END_TEST
+
+START_TEST(test_json_follows_values) {
+    char buffer[512];
+    set_ok("time.epoch", "0");
+    set_ok("time.call_jitter", "1h");
+    ck_assert_uint_ne(to_json(buffer, sizeof(buffer)), 0);
+    ck_assert_ptr_nonnull(strstr(buffer, "\"time.epoch\":0,"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"time.call_jitter\":3600000000000,"));
+}
+END_TEST
+
+START_TEST(test_json_capacity) {
+    char buffer[512];
+    size_t length = strlen(DEFAULT_JSON);
+    ck_assert_uint_eq(to_json(buffer, length + 1), length);
+    ck_assert_str_eq(buffer, DEFAULT_JSON);
+    memset(buffer, 0x5a, sizeof(buffer));
+    ck_assert_uint_eq(to_json(buffer, length), 0);
+    ck_assert_uint_eq(strlen(buffer), length - 1);
+    ck_assert_int_eq(buffer[length], 0x5a);
+    ck_assert_uint_eq(to_json(buffer, 1), 0);
+    ck_assert_str_eq(buffer, "");
+}
+END_TEST
+
+static Suite *config_suite(void) {
+    Suite *suite = suite_create("config");
+    TCase *keys = tcase_create("keys");
+    tcase_add_checked_fixture(keys, setup, 0);
+    tcase_add_test(keys, test_defaults);
+    tcase_add_test(keys, test_each_key);
+    tcase_add_test(keys, test_integer_forms);
+    tcase_add_test(keys, test_set_unknown_key);
+    tcase_add_test(keys, test_set_bad_values);
+    tcase_add_test(keys, test_set_below_minimum);
+    suite_add_tcase(suite, keys);
+    TCase *durations = tcase_create("durations");
+    tcase_add_test(durations, test_duration_units);
+    tcase_add_test(durations, test_duration_limits);
+    tcase_add_test(durations, test_duration_bad);
+    suite_add_tcase(suite, durations);
+    TCase *ini = tcase_create("ini");
+    tcase_add_checked_fixture(ini, setup, 0);
+    tcase_add_test(ini, test_ini_full);
+    tcase_add_test(ini, test_ini_empty_and_comments_only);
+    tcase_add_test(ini, test_ini_every_known_section);
+    tcase_add_test(ini, test_ini_respects_length);
+    tcase_add_test(ini, test_ini_unknown_key);
+    tcase_add_test(ini, test_ini_bad_value);
+    tcase_add_test(ini, test_ini_unknown_section);
+    tcase_add_test(ini, test_ini_key_outside_section);
+    tcase_add_test(ini, test_ini_malformed_lines);
+    tcase_add_test(ini, test_ini_line_too_long);
+    tcase_add_test(ini, test_ini_stops_at_error);
+    suite_add_tcase(suite, ini);
+    TCase *overrides = tcase_create("overrides");
+    tcase_add_checked_fixture(overrides, setup, 0);
+    tcase_add_test(overrides, test_overrides);
+    tcase_add_test(overrides, test_overrides_empty);
+    tcase_add_test(overrides, test_overrides_unknown_key_names_item);
+    tcase_add_test(overrides, test_overrides_bad_value_names_item);
+    tcase_add_test(overrides, test_overrides_malformed_item);
+    suite_add_tcase(suite, overrides);
+    TCase *json = tcase_create("json");
+    tcase_add_checked_fixture(json, setup, 0);
+    tcase_add_test(json, test_json_defaults);
+    tcase_add_test(json, test_json_follows_values);
+    tcase_add_test(json, test_json_capacity);
+    suite_add_tcase(suite, json);
+    return suite;
+}
+
+int main(void) {
+    return unit_run(config_suite());
+}
