@@ -61,7 +61,11 @@ else
     echo "run.sh: hyperfine not found (apt-get install -y hyperfine); timing with date" >&2
 fi
 have_strace=0
-if command -v strace >/dev/null; then have_strace=1; else echo "run.sh: strace not found; skipped" >&2; fi
+if command -v strace >/dev/null; then
+    have_strace=1
+else
+    echo "run.sh: strace not found (apt-get install -y strace); skipped" >&2
+fi
 have_fiu=0
 if command -v fiu-run >/dev/null; then
     have_fiu=1

@@ -9,6 +9,7 @@
 enum config_type {
     CONFIG_DURATION, /* int64 nanoseconds, written with a unit */
     CONFIG_INTEGER,  /* int64, plain decimal (may be negative) */
+    CONFIG_BOOLEAN,  /* 0 or 1, written on/off, true/false, yes/no, 1/0 */
 };
 
 struct config_key {
@@ -33,6 +34,12 @@ static const struct config_key config_keys[] = {
      0},
     {"time.cpu_per_call", CONFIG_DURATION, offsetof(struct sched_config, time_cpu_per_call_ns),
      1000, 0},
+    {"threads.chaos", CONFIG_BOOLEAN, offsetof(struct sched_config, threads_chaos), 0, 0},
+    {"threads.livelock_calls", CONFIG_INTEGER,
+     offsetof(struct sched_config, threads_livelock_calls), 10000000, 0},
+    {"threads.pin", CONFIG_BOOLEAN, offsetof(struct sched_config, threads_pin), 1, 0},
+    {"threads.stall_timeout", CONFIG_DURATION,
+     offsetof(struct sched_config, threads_stall_timeout_ns), 10 * SECOND_NS, 0},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -104,6 +111,22 @@ static int parse_integer(const char *text, int64_t *result) {
     return 0;
 }
 
+static int parse_boolean(const char *text, int64_t *result) {
+    static const char *const truths[] = {"1", "on", "true", "yes"};
+    static const char *const lies[] = {"0", "off", "false", "no"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(text, truths[i]) == 0) {
+            *result = 1;
+            return 0;
+        }
+        if (strcmp(text, lies[i]) == 0) {
+            *result = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static const struct config_key *find_key(const char *name) {
     for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
         if (strcmp(config_keys[i].name, name) == 0) return &config_keys[i];
@@ -118,14 +141,24 @@ int sched_config_try_set(struct sched_config *config, const char *name, const ch
         return -1;
     }
     int64_t parsed = 0;
-    int failed = key->type == CONFIG_DURATION ? sched_config_parse_duration(value, &parsed)
-                                              : parse_integer(value, &parsed);
+    int failed;
+    const char *expected;
+    switch (key->type) {
+    case CONFIG_DURATION:
+        failed = sched_config_parse_duration(value, &parsed);
+        expected = "not a duration (a whole number with ns, us, ms, s, m or h): ";
+        break;
+    case CONFIG_BOOLEAN:
+        failed = parse_boolean(value, &parsed);
+        expected = "not a boolean (on/off, true/false, yes/no, 1/0): ";
+        break;
+    default:
+        failed = parse_integer(value, &parsed);
+        expected = "not an integer: ";
+        break;
+    }
     if (failed) {
-        set_error(error, 0, name,
-                  key->type == CONFIG_DURATION
-                      ? "not a duration (a whole number with ns, us, ms, s, m or h): "
-                      : "not an integer: ",
-                  value);
+        set_error(error, 0, name, expected, value);
         return -1;
     }
     if (parsed < key->minimum) {

@@ -19,6 +19,12 @@ struct sched_config {
     int64_t time_call_cost_ns;     /* virtual time every intercepted call costs */
     int64_t time_call_jitter_ns;   /* plus a seeded uniform extra in [0, jitter] */
     int64_t time_cpu_per_call_ns;  /* CPU-time clocks advance this much per intercepted call */
+    /* [threads] */
+    int64_t threads_chaos;         /* boolean: rr-style priority chaos instead of uniform choice */
+    int64_t threads_livelock_calls;/* calls without blocking or time moving before a livelock; 0 off */
+    int64_t threads_pin;           /* boolean: pin the whole process to one CPU */
+    int64_t threads_stall_timeout_ns; /* wall time a thread may hold the baton without a call
+                                       * while others wait; 0 off (enforced by the shim) */
 };
 
 struct sched_config_error {

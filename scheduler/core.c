@@ -1,10 +1,27 @@
-/* core.c: request handling: time, sleeping, randomness, event numbering and hashing. */
+/* core.c: request handling: threads and their schedule, time, sleeping, futexes, randomness,
+ * event numbering and hashing.
+ *
+ * Exactly one simulated thread runs at a time. After every request the core names the thread that
+ * runs next: a seeded choice among the runnable ones (or, in chaos mode, among the runnable ones of
+ * the highest current priority). When none is runnable, virtual time jumps to the earliest pending
+ * deadline; when nothing is pending either, the run is deadlocked. */
 #include "core.h"
 
 #include <string.h>
 
 #include "../faults/time_cost.h"
 #include "moon_assert.h"
+
+#define CHAOS_PRIORITIES 4
+#define CHAOS_PERIOD_MIN 20
+#define CHAOS_PERIOD_MAX 2000
+
+static void chaos_draw(struct sched_core *core) {
+    struct sched_prng *schedule = &core->streams[SCHED_STREAM_SCHEDULE];
+    for (uint32_t t = 0; t < core->thread_count; t++)
+        core->threads[t].priority = (uint8_t)sched_prng_below(schedule, CHAOS_PRIORITIES);
+    core->chaos_countdown = sched_prng_range(schedule, CHAOS_PERIOD_MIN, CHAOS_PERIOD_MAX);
+}
 
 void sched_core_init(struct sched_core *core, uint64_t seed, const struct sched_config *config) {
     memset(core, 0, sizeof(*core));
@@ -17,7 +34,9 @@ void sched_core_init(struct sched_core *core, uint64_t seed, const struct sched_
         sched_prng_stream(&core->streams[stream], seed, stream);
     sched_event_queue_init(&core->timers);
     core->thread_count = 1;
-    core->thread_state[0] = SCHED_THREAD_RUNNABLE;
+    core->threads_alive = 1;
+    core->threads[0].state = SCHED_THREAD_RUNNABLE;
+    if (config->threads_chaos) chaos_draw(core);
 }
 
 struct sched_prng *sched_core_stream(struct sched_core *core, enum sched_stream stream) {
@@ -26,29 +45,65 @@ struct sched_prng *sched_core_stream(struct sched_core *core, enum sched_stream 
     return &core->streams[stream];
 }
 
-/* Picks the thread to run after `current` asked: a seeded choice among the runnable threads; when
- * none is runnable, virtual time jumps to the earliest pending wake-up. Returns the thread, or -1
- * when every thread waits and nothing is pending (deadlock). */
+int64_t sched_core_wake_result(const struct sched_core *core, uint32_t thread) {
+    MOON_ASSERT(thread < core->thread_count);
+    return core->threads[thread].wake_result;
+}
+
+/* Makes a blocked thread runnable with `result`, dropping any deadline it had. */
+static void wake(struct sched_core *core, uint32_t thread, int64_t result) {
+    struct sched_thread *woken = &core->threads[thread];
+    MOON_ASSERT(woken->state == SCHED_THREAD_SLEEPING || woken->state == SCHED_THREAD_FUTEX);
+    woken->state = SCHED_THREAD_RUNNABLE;
+    woken->wake_result = result;
+    sched_event_queue_cancel(&core->timers, SCHED_EVENT_WAKE, thread);
+}
+
+/* Fires the earliest deadline. Returns 0, or -1 when no deadline is pending. */
+static int fire_next_timer(struct sched_core *core) {
+    struct sched_event event;
+    if (sched_event_queue_pop(&core->timers, &event) != 0) return -1;
+    MOON_ASSERT(event.kind == SCHED_EVENT_WAKE);
+    MOON_ASSERT(event.thread < core->thread_count);
+    if (event.time_ns > core->clock.monotonic_ns)
+        sched_clock_advance_to(&core->clock, event.time_ns);
+    uint8_t state = core->threads[event.thread].state;
+    if (state == SCHED_THREAD_SLEEPING) wake(core, event.thread, 0);
+    else if (state == SCHED_THREAD_FUTEX) wake(core, event.thread, SCHED_RESULT_TIMED_OUT);
+    core->calls_without_progress = 0;
+    return 0;
+}
+
+static uint32_t collect_runnable(const struct sched_core *core, uint32_t *runnable) {
+    uint32_t count = 0, best = 0;
+    int chaos = core->config.threads_chaos != 0;
+    for (uint32_t t = 0; t < core->thread_count; t++) {
+        const struct sched_thread *thread = &core->threads[t];
+        if (thread->state != SCHED_THREAD_RUNNABLE) continue;
+        if (chaos && thread->priority > best) {
+            best = thread->priority;
+            count = 0; /* only the highest priority present competes */
+        }
+        if (!chaos || thread->priority == best) runnable[count++] = t;
+    }
+    return count;
+}
+
+/* Picks the thread that runs next, firing deadlines when nobody can run. Returns the thread, or
+ * -1 when every thread waits and nothing is pending (deadlock). */
 static int64_t choose_next_thread(struct sched_core *core) {
+    struct sched_prng *schedule = &core->streams[SCHED_STREAM_SCHEDULE];
+    if (core->config.threads_chaos && --core->chaos_countdown == 0) chaos_draw(core);
     for (;;) {
         uint32_t runnable[SCHED_THREADS_MAX];
-        uint32_t count = 0;
-        for (uint32_t t = 0; t < core->thread_count; t++)
-            if (core->thread_state[t] == SCHED_THREAD_RUNNABLE) runnable[count++] = t;
+        uint32_t count = collect_runnable(core, runnable);
         if (count == 1) return runnable[0];
-        if (count > 1)
-            return runnable[sched_prng_below(&core->streams[SCHED_STREAM_SCHEDULE], count)];
-        struct sched_event event;
-        if (sched_event_queue_pop(&core->timers, &event) != 0) return -1;
-        MOON_ASSERT(event.kind == SCHED_EVENT_WAKE);
-        MOON_ASSERT(event.thread < core->thread_count);
-        if (event.time_ns > core->clock.monotonic_ns)
-            sched_clock_advance_to(&core->clock, event.time_ns);
-        core->thread_state[event.thread] = SCHED_THREAD_RUNNABLE;
+        if (count > 1) return runnable[sched_prng_below(schedule, count)];
+        if (fire_next_timer(core) != 0) return -1;
     }
 }
 
-/* Converts a sleep request's deadline to monotonic nanoseconds (saturating at NEVER). */
+/* Converts a deadline to monotonic nanoseconds (saturating at NEVER). */
 static int64_t monotonic_deadline(const struct sched_core *core, int64_t value, int64_t mode) {
     if (value == SCHED_DEADLINE_NEVER) return SCHED_DEADLINE_NEVER;
     int64_t now = core->clock.monotonic_ns;
@@ -66,26 +121,125 @@ static int64_t monotonic_deadline(const struct sched_core *core, int64_t value, 
     return deadline < now ? now : deadline;
 }
 
-static void handle_sleep(struct sched_core *core, const struct sched_request *request,
+/* Blocks the caller (already marked SLEEPING or FUTEX) until `deadline`, then picks who runs. A
+ * deadline already past still goes through the queue, after every wake-up due earlier: a zero
+ * sleep is a yield. */
+static void block_caller(struct sched_core *core, uint32_t caller, int64_t deadline,
                          struct sched_decision *decision) {
-    int64_t deadline = monotonic_deadline(core, request->arg[0], request->arg[1]);
-    core->thread_state[request->thread] = SCHED_THREAD_SLEEPING;
     if (deadline != SCHED_DEADLINE_NEVER) {
-        /* A deadline already past still goes through the queue, so it is ordered after every
-         * wake-up that was due earlier: a zero sleep is a yield. */
-        int pushed = sched_event_queue_try_push(&core->timers, deadline, SCHED_EVENT_WAKE,
-                                                request->thread);
+        int pushed = sched_event_queue_try_push(&core->timers, deadline, SCHED_EVENT_WAKE, caller);
         MOON_ASSERT(pushed == 0);
     }
+    core->calls_without_progress = 0;
     int64_t next = choose_next_thread(core);
     if (next < 0) {
-        core->thread_state[request->thread] = SCHED_THREAD_RUNNABLE;
         decision->result = SCHED_RESULT_DEADLOCK;
-        decision->next_thread = request->thread;
+        decision->next_thread = caller;
         return;
     }
-    decision->result = 0;
     decision->next_thread = (uint32_t)next;
+    if (next == caller) decision->result = core->threads[caller].wake_result;
+}
+
+static void handle_sleep(struct sched_core *core, const struct sched_request *request,
+                         struct sched_decision *decision) {
+    struct sched_thread *caller = &core->threads[request->thread];
+    caller->state = SCHED_THREAD_SLEEPING;
+    caller->wake_result = 0;
+    block_caller(core, request->thread,
+                 monotonic_deadline(core, request->arg[0], request->arg[1]), decision);
+}
+
+static void handle_futex_wait(struct sched_core *core, const struct sched_request *request,
+                              struct sched_decision *decision) {
+    struct sched_thread *caller = &core->threads[request->thread];
+    MOON_ASSERT(request->arg[1] != 0);
+    caller->state = SCHED_THREAD_FUTEX;
+    caller->wait_key = request->arg[0];
+    caller->wait_bitset = (uint32_t)request->arg[1];
+    caller->wait_order = core->wait_order_next++;
+    caller->wake_result = 0;
+    block_caller(core, request->thread,
+                 monotonic_deadline(core, request->arg[2], request->arg[3]), decision);
+}
+
+/* The oldest waiter on `key` whose bitset meets `bitset`, or -1. */
+static int64_t oldest_waiter(const struct sched_core *core, int64_t key, uint32_t bitset) {
+    int64_t found = -1;
+    for (uint32_t t = 0; t < core->thread_count; t++) {
+        const struct sched_thread *thread = &core->threads[t];
+        if (thread->state != SCHED_THREAD_FUTEX || thread->wait_key != key) continue;
+        if (!(thread->wait_bitset & bitset)) continue;
+        if (found < 0 || thread->wait_order < core->threads[found].wait_order) found = t;
+    }
+    return found;
+}
+
+static int64_t futex_wake(struct sched_core *core, int64_t key, int64_t count, uint32_t bitset) {
+    int64_t woken = 0;
+    while (woken < count) {
+        int64_t thread = oldest_waiter(core, key, bitset);
+        if (thread < 0) break;
+        wake(core, (uint32_t)thread, 0);
+        woken++;
+    }
+    return woken;
+}
+
+static int64_t futex_requeue(struct sched_core *core, int64_t key, int64_t count, int64_t key2) {
+    int64_t moved = 0;
+    while (moved < count) {
+        int64_t thread = oldest_waiter(core, key, UINT32_MAX);
+        if (thread < 0) break;
+        core->threads[thread].wait_key = key2; /* keeps its place in the wake order */
+        moved++;
+    }
+    return moved;
+}
+
+static void handle_thread_create(struct sched_core *core, struct sched_decision *decision) {
+    uint32_t slot = 0;
+    while (slot < core->thread_count && core->threads[slot].state != SCHED_THREAD_UNUSED) slot++;
+    if (slot == SCHED_THREADS_MAX) {
+        decision->result = -1;
+        return;
+    }
+    if (slot == core->thread_count) core->thread_count++;
+    memset(&core->threads[slot], 0, sizeof(core->threads[slot]));
+    core->threads[slot].state = SCHED_THREAD_RUNNABLE;
+    if (core->config.threads_chaos)
+        core->threads[slot].priority =
+            (uint8_t)sched_prng_below(&core->streams[SCHED_STREAM_SCHEDULE], CHAOS_PRIORITIES);
+    core->threads_alive++;
+    decision->value = slot;
+}
+
+static void handle_thread_exit(struct sched_core *core, const struct sched_request *request,
+                               struct sched_decision *decision) {
+    uint32_t leaving = (uint32_t)request->arg[1];
+    MOON_ASSERT(leaving < core->thread_count);
+    MOON_ASSERT(core->threads[leaving].state == SCHED_THREAD_RUNNABLE);
+    core->threads[leaving].state = SCHED_THREAD_UNUSED;
+    core->threads_alive--;
+    if (request->arg[0] != 0) decision->result = futex_wake(core, request->arg[0], INT64_MAX, UINT32_MAX);
+    if (leaving != request->thread) return;
+    if (core->threads_alive == 0) {
+        decision->next_thread = SCHED_THREAD_NONE;
+        return;
+    }
+    int64_t next = choose_next_thread(core);
+    decision->next_thread = next < 0 ? SCHED_THREAD_NONE : (uint32_t)next;
+    if (next < 0) decision->result = SCHED_RESULT_DEADLOCK;
+}
+
+void sched_core_after_fork(struct sched_core *core, uint32_t survivor) {
+    MOON_ASSERT(survivor < core->thread_count);
+    for (uint32_t t = 0; t < core->thread_count; t++) {
+        if (t == survivor || core->threads[t].state == SCHED_THREAD_UNUSED) continue;
+        sched_event_queue_cancel(&core->timers, SCHED_EVENT_WAKE, t);
+        core->threads[t].state = SCHED_THREAD_UNUSED;
+    }
+    core->threads_alive = 1;
 }
 
 static void record(struct sched_core *core, const struct sched_request *request,
@@ -95,21 +249,22 @@ static void record(struct sched_core *core, const struct sched_request *request,
     sched_hash_u64(hash, (uint64_t)decision->now_ns);
     sched_hash_u64(hash, request->thread);
     sched_hash_u64(hash, (uint64_t)request->kind << 32 | request->call);
-    sched_hash_u64(hash, (uint64_t)request->arg[0]);
-    sched_hash_u64(hash, (uint64_t)request->arg[1]);
+    for (int i = 0; i < 4; i++) sched_hash_u64(hash, (uint64_t)request->arg[i]);
     sched_hash_u64(hash, (uint64_t)decision->result);
     sched_hash_u64(hash, decision->value);
+    sched_hash_u64(hash, decision->next_thread);
 }
 
-void sched_core_handle(struct sched_core *core, const struct sched_request *request,
-                       struct sched_decision *decision) {
-    MOON_ASSERT(request->thread < core->thread_count);
-    MOON_ASSERT(core->thread_state[request->thread] == SCHED_THREAD_RUNNABLE);
-    memset(decision, 0, sizeof(*decision));
-    core->clock.calls++;
-    int64_t cost = fault_time_call_cost(&core->config, &core->streams[SCHED_STREAM_TIME]);
-    sched_clock_advance_to(&core->clock, core->clock.monotonic_ns + cost);
-    decision->next_thread = request->thread;
+/* Counts calls in which neither time moved nor anyone blocked; past the budget, a livelock. */
+static int livelocked(struct sched_core *core, int64_t time_before) {
+    if (core->clock.monotonic_ns != time_before) core->calls_without_progress = 0;
+    else core->calls_without_progress++;
+    uint64_t budget = (uint64_t)core->config.threads_livelock_calls;
+    return budget != 0 && core->calls_without_progress > budget;
+}
+
+static void handle_kind(struct sched_core *core, const struct sched_request *request,
+                        struct sched_decision *decision) {
     switch (request->kind) {
     case SCHED_REQ_CLOCK_READ:
         MOON_ASSERT(request->arg[0] >= SCHED_CLOCK_MONOTONIC);
@@ -117,18 +272,50 @@ void sched_core_handle(struct sched_core *core, const struct sched_request *requ
         decision->value =
             (uint64_t)sched_clock_read(&core->clock, (enum sched_clock_kind)request->arg[0]);
         break;
-    case SCHED_REQ_SLEEP:
-        handle_sleep(core, request, decision);
-        break;
+    case SCHED_REQ_SLEEP: handle_sleep(core, request, decision); return;
+    case SCHED_REQ_FUTEX_WAIT: handle_futex_wait(core, request, decision); return;
+    case SCHED_REQ_THREAD_CREATE: handle_thread_create(core, decision); return;
+    case SCHED_REQ_THREAD_EXIT: handle_thread_exit(core, request, decision); return;
     case SCHED_REQ_RANDOM:
         MOON_ASSERT(request->arg[0] >= 0);
         decision->value = sched_prng_next(&core->streams[SCHED_STREAM_RANDOM]);
         break;
-    case SCHED_REQ_RECORD:
-        decision->result = request->result;
+    case SCHED_REQ_RECORD: decision->result = request->result; break;
+    case SCHED_REQ_FUTEX_WAKE:
+        decision->result = futex_wake(core, request->arg[0], request->arg[1],
+                                      (uint32_t)request->arg[2]);
         break;
-    default:
-        MOON_ASSERT(!"unknown request kind");
+    case SCHED_REQ_FUTEX_REQUEUE:
+        decision->result = futex_wake(core, request->arg[0], request->arg[1], UINT32_MAX);
+        decision->value = (uint64_t)futex_requeue(core, request->arg[0], request->arg[3],
+                                                  request->arg[2]);
+        break;
+    case SCHED_REQ_FUTEX_WAKE_OP:
+        decision->result = futex_wake(core, request->arg[0], request->arg[1], UINT32_MAX) +
+                           futex_wake(core, request->arg[2], request->arg[3], UINT32_MAX);
+        break;
+    default: MOON_ASSERT(!"unknown request kind");
+    }
+    /* A non-blocking request is a switch point too: the caller stays runnable and competes. */
+    int64_t next = choose_next_thread(core);
+    MOON_ASSERT(next >= 0);
+    decision->next_thread = (uint32_t)next;
+}
+
+void sched_core_handle(struct sched_core *core, const struct sched_request *request,
+                       struct sched_decision *decision) {
+    MOON_ASSERT(request->thread < core->thread_count);
+    MOON_ASSERT(core->threads[request->thread].state == SCHED_THREAD_RUNNABLE);
+    memset(decision, 0, sizeof(*decision));
+    core->clock.calls++;
+    int64_t time_before = core->clock.monotonic_ns;
+    int64_t cost = fault_time_call_cost(&core->config, &core->streams[SCHED_STREAM_TIME]);
+    sched_clock_advance_to(&core->clock, core->clock.monotonic_ns + cost);
+    decision->next_thread = request->thread;
+    handle_kind(core, request, decision);
+    if (livelocked(core, time_before)) {
+        decision->result = SCHED_RESULT_LIVELOCK;
+        decision->next_thread = request->thread;
     }
     decision->sequence = ++core->events;
     decision->now_ns = core->clock.monotonic_ns;

@@ -17,9 +17,19 @@
 #include "protocol.h"
 
 enum sched_thread_state {
-    SCHED_THREAD_UNUSED = 0,
+    SCHED_THREAD_UNUSED = 0, /* a free slot: never used, or its thread is gone */
     SCHED_THREAD_RUNNABLE,
-    SCHED_THREAD_SLEEPING, /* blocked until a deadline (or forever) */
+    SCHED_THREAD_SLEEPING,   /* blocked until a deadline (or forever) */
+    SCHED_THREAD_FUTEX,      /* blocked on a futex key, maybe with a deadline */
+};
+
+struct sched_thread {
+    uint8_t state;           /* enum sched_thread_state */
+    uint8_t priority;        /* chaos mode only */
+    uint32_t wait_bitset;
+    int64_t wait_key;
+    uint64_t wait_order;     /* futex waiters wake oldest first */
+    int64_t wake_result;     /* what the last blocking request of this thread returns */
 };
 
 struct sched_core {
@@ -28,8 +38,12 @@ struct sched_core {
     struct sched_clock clock;
     struct sched_hash hash;
     uint64_t events;
-    uint32_t thread_count; /* slots in use, [0, thread_count) */
-    uint8_t thread_state[SCHED_THREADS_MAX];
+    uint32_t thread_count;   /* slots ever used: [0, thread_count) */
+    uint32_t threads_alive;
+    uint64_t wait_order_next;
+    uint64_t calls_without_progress;
+    uint64_t chaos_countdown;
+    struct sched_thread threads[SCHED_THREADS_MAX];
     struct sched_prng streams[SCHED_STREAM_COUNT];
     struct sched_event_queue timers;
 };
@@ -39,6 +53,10 @@ void sched_core_init(struct sched_core *core, uint64_t seed, const struct sched_
 /* Decides one request. Asserts the request is well-formed (a shim bug otherwise). */
 void sched_core_handle(struct sched_core *core, const struct sched_request *request,
                        struct sched_decision *decision);
+/* The result of `thread`'s last blocking request, once it runs again. */
+int64_t sched_core_wake_result(const struct sched_core *core, uint32_t thread);
+/* In the child of a fork: only `survivor` exists there; every other thread is forgotten. */
+void sched_core_after_fork(struct sched_core *core, uint32_t survivor);
 /* The stream for a purpose, for the fault models and the shim's own expansions. */
 struct sched_prng *sched_core_stream(struct sched_core *core, enum sched_stream stream);
 

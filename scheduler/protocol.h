@@ -10,46 +10,68 @@
 
 #include <stdint.h>
 
-#define SCHED_PROTOCOL_VERSION 1
+#define SCHED_PROTOCOL_VERSION 2
 
 enum sched_request_kind {
     /* arg[0] = enum sched_clock_kind. decision.value = the clock, in nanoseconds. */
     SCHED_REQ_CLOCK_READ = 1,
     /* arg[1] = SCHED_SLEEP_RELATIVE: arg[0] is a duration in ns from now. Otherwise arg[1] is an
      * enum sched_clock_kind and arg[0] an absolute deadline on that clock (CPU excluded), or
-     * SCHED_DEADLINE_NEVER. The thread blocks until then. decision.result = 0 when it is woken,
-     * SCHED_RESULT_DEADLOCK when nothing could ever wake it. */
+     * SCHED_DEADLINE_NEVER. The thread blocks until then; its result is 0. */
     SCHED_REQ_SLEEP = 2,
     /* arg[0] = number of bytes wanted. decision.value = a seed for sched_prng_seed() from which
      * the shim expands exactly that many bytes. */
     SCHED_REQ_RANDOM = 3,
     /* The shim performed `call` itself; arg[0..1] and `result` describe it, for hash and trace. */
     SCHED_REQ_RECORD = 4,
+    /* A new thread, runnable; decision.value = its id, result < 0 when there is no room. Never
+     * switches threads. */
+    SCHED_REQ_THREAD_CREATE = 5,
+    /* Thread arg[1] is gone; threads waiting on futex key arg[0] (its CLONE_CHILD_CLEARTID word,
+     * or 0) are woken. When arg[1] is the caller, next_thread is who runs instead, or
+     * SCHED_THREAD_NONE when no thread is left. */
+    SCHED_REQ_THREAD_EXIT = 6,
+    /* Block on futex key arg[0] with bitset arg[1], until woken or until the deadline arg[2] in
+     * mode arg[3] (as for SLEEP). Result 0 when woken, SCHED_RESULT_TIMED_OUT on the deadline. */
+    SCHED_REQ_FUTEX_WAIT = 7,
+    /* Wake up to arg[1] waiters of key arg[0] whose bitset meets arg[2], oldest first. Result:
+     * how many. */
+    SCHED_REQ_FUTEX_WAKE = 8,
+    /* Wake up to arg[1] waiters of key arg[0], move up to arg[3] more to key arg[2]. Result: how
+     * many woken; value: how many moved. */
+    SCHED_REQ_FUTEX_REQUEUE = 9,
+    /* Wake up to arg[1] waiters of key arg[0] and up to arg[3] of key arg[2]. Result: total. */
+    SCHED_REQ_FUTEX_WAKE_OP = 10,
 };
 
 #define SCHED_DEADLINE_NEVER INT64_MAX
 #define SCHED_SLEEP_RELATIVE (-1)
+#define SCHED_THREAD_NONE UINT32_MAX
+/* Results that end the run: nothing can wake any thread; or one thread ran the configured number
+ * of calls without anything blocking and without virtual time moving. */
 #define SCHED_RESULT_DEADLOCK (-1000)
+#define SCHED_RESULT_LIVELOCK (-1001)
+#define SCHED_RESULT_TIMED_OUT (-1002)
 
 struct sched_request {
     uint32_t kind;   /* enum sched_request_kind */
     uint32_t thread; /* the simulated thread asking */
     uint32_t call;   /* what the program called: a syscall number, or a SHIM_CALL_* above 1024 */
     uint32_t reserved;
-    int64_t arg[2];
+    int64_t arg[4];
     int64_t result;  /* for SCHED_REQ_RECORD: what the call returned */
 };
 
 struct sched_decision {
     uint64_t sequence;    /* 1-based position of this event in the run's event stream */
     int64_t now_ns;       /* monotonic time when the decision takes effect */
-    int64_t result;
+    int64_t result;       /* for a blocking request, valid when next_thread is the caller */
     uint64_t value;
     uint32_t next_thread; /* the thread that runs next */
     uint32_t reserved;
 };
 
-_Static_assert(sizeof(struct sched_request) == 40, "sched_request is part of the protocol");
+_Static_assert(sizeof(struct sched_request) == 56, "sched_request is part of the protocol");
 _Static_assert(sizeof(struct sched_decision) == 40, "sched_decision is part of the protocol");
 
 #endif

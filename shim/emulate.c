@@ -55,13 +55,47 @@ static long emulate_close_range(long number, const long args[6]) {
 static long emulate_exit_group(long number, const long args[6]) {
     (void)number;
     int status = (int)args[0];
-    shim_record(SYS_exit_group, status, 0, 0);
+    shim_record_no_switch(SYS_exit_group, status, 0, 0);
     shim_trace_end("exit", status, 0);
     shim_report_end("exit", status, 0, 0);
     shim_exit(status);
 }
 
+static long emulate_futex(long number, const long args[6]) {
+    (void)number;
+    return shim_emulate_futex(args);
+}
+
+static long emulate_exit(long number, const long args[6]) {
+    (void)number;
+    return shim_emulate_exit(args);
+}
+
+static long emulate_sched_yield(long number, const long args[6]) {
+    (void)number;
+    (void)args;
+    return shim_emulate_sched_yield();
+}
+
+/* pause and sigsuspend wait for a signal. Signals are not simulated yet (the process issue), so
+ * in the simulation nothing can end the wait: the thread waits forever, other threads run on, and
+ * when none can, the run ends as a deadlock naming this call. */
+static long emulate_wait_for_signal(long number, const long args[6]) {
+    (void)args;
+    shim_sleep((uint32_t)number, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE,
+               number == SYS_pause ? "pause" : "sigsuspend");
+    return -EINTR;
+}
+
 static const struct intercepted table[] = {
+    {SYS_pause, 1, "pause", emulate_wait_for_signal},
+    {SYS_rt_sigsuspend, 1, "rt_sigsuspend", emulate_wait_for_signal},
+    {SYS_futex, 1, "futex", emulate_futex},
+    {SYS_sched_yield, 1, "sched_yield", emulate_sched_yield},
+    {SYS_exit, 1, "exit", emulate_exit},
+    /* Emulated by the SIGSYS handler itself, which has the registers (thread.c). */
+    {SYS_clone, 1, "clone", 0},
+    {SYS_clone3, 1, "clone3", 0},
     {SYS_clock_gettime, 1, "clock_gettime", shim_emulate_time},
     {SYS_gettimeofday, 1, "gettimeofday", shim_emulate_time},
     {SYS_time, 1, "time", shim_emulate_time},
@@ -89,6 +123,10 @@ static const struct intercepted table[] = {
 #define TABLE_LENGTH (sizeof(table) / sizeof(table[0]))
 
 long shim_emulate(long number, const long args[6]) {
+    /* A vfork-style child shares our memory until it execs: it must not touch the run. Only
+     * SIGSYS must stay protected. */
+    if (shim_thread_passthrough() && number != SYS_rt_sigaction && number != SYS_rt_sigprocmask)
+        return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
     for (size_t i = 0; i < TABLE_LENGTH; i++)
         if (table[i].number == number && table[i].emulate) return table[i].emulate(number, args);
     /* The filter traps only what the table lists, so this is a shim bug; do the call for real

@@ -7,7 +7,6 @@
  * is trapped, so start-up may use libc freely; afterwards the rules in shim.h apply. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -89,11 +88,42 @@ static void unlock_core(void) {
     __atomic_store_n(&core_lock, 0, __ATOMIC_RELEASE);
 }
 
-void shim_decide(struct sched_request *request, struct sched_decision *decision) {
+void shim_decide_no_switch(struct sched_request *request, struct sched_decision *decision) {
+    int self = shim_thread_self();
+    if (self < 0)
+        shim_fatal(SHIM_EXIT_SIMULATION, "unsupported",
+                   "unsupported: an intercepted call from a thread that started before the shim "
+                   "(created by a library constructor?)");
+    request->thread = (uint32_t)self;
+    shim_thread_note_call((uint32_t)self, request->call);
     lock_core();
     sched_core_handle(&core, request, decision);
     shim_trace_event(request, decision);
     unlock_core();
+    if (decision->result == SCHED_RESULT_DEADLOCK) shim_thread_fatal_deadlock(&core);
+    if (decision->result == SCHED_RESULT_LIVELOCK) shim_thread_fatal_livelock(&core, request->call);
+}
+
+void shim_decide(struct sched_request *request, struct sched_decision *decision) {
+    shim_decide_no_switch(request, decision);
+    uint32_t self = request->thread;
+    if (decision->next_thread == self) return;
+    shim_thread_give_turn(decision->next_thread);
+    shim_thread_wait_turn(self);
+    /* Running again: a blocking request's outcome was decided while we were away. */
+    lock_core();
+    decision->result = sched_core_wake_result(&core, self);
+    decision->now_ns = core.clock.monotonic_ns;
+    unlock_core();
+}
+
+void shim_after_fork_child(void) {
+    /* Only the forking thread exists in the child; the core must forget the others, and the
+     * child must not write the parent's trace or report. The lock may have been held by another
+     * thread of the parent at the fork: the child starts it free. */
+    core_lock = 0;
+    sched_core_after_fork(&core, (uint32_t)shim_thread_self());
+    shim_trace_forget_in_child();
 }
 
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail) {
@@ -107,15 +137,8 @@ int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detai
 void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
     struct sched_request request = {.kind = SCHED_REQ_SLEEP, .call = call, .arg = {value, mode}};
     struct sched_decision decision;
+    shim_thread_note_wait(what);
     shim_decide(&request, &decision);
-    if (decision.result != SCHED_RESULT_DEADLOCK) return;
-    char message[256];
-    struct sched_text text;
-    sched_text_init(&text, message, sizeof(message));
-    sched_text_str(&text, "deadlock: every thread waits and no timer is pending; thread 0 waits "
-                          "forever in ");
-    sched_text_str(&text, what);
-    shim_fatal(SHIM_EXIT_SIMULATION, "deadlock", message);
 }
 
 void shim_random_fill(uint32_t call, void *buffer, size_t length) {
@@ -126,6 +149,13 @@ void shim_random_fill(uint32_t call, void *buffer, size_t length) {
     struct sched_prng expansion;
     sched_prng_seed(&expansion, decision.value);
     sched_prng_fill(&expansion, buffer, length);
+}
+
+void shim_record_no_switch(uint32_t call, int64_t arg0, int64_t arg1, int64_t result) {
+    struct sched_request request = {.kind = SCHED_REQ_RECORD, .call = call, .arg = {arg0, arg1},
+                                    .result = result};
+    struct sched_decision decision;
+    shim_decide_no_switch(&request, &decision);
 }
 
 void shim_record(uint32_t call, int64_t arg0, int64_t arg1, int64_t result) {
@@ -219,6 +249,7 @@ static void initialize(void) {
      * handler, before any libc call that might make a trapped syscall (glibc's first malloc calls
      * getrandom). */
     int stub = shim_stub_try_install();
+    shim_thread_init_main();
     struct sched_config config;
     sched_config_defaults(&config);
     const char *config_path = getenv("MOONSHIM_CONFIG");
@@ -239,10 +270,13 @@ static void initialize(void) {
      * but write neither this run's trace nor its report. */
     unsetenv("MOONSHIM_TRACE");
     unsetenv("MOONSHIM_REPORT");
-    pthread_atfork(0, 0, shim_trace_forget_in_child);
+    shim_thread_init_main();
+    if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
     if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
     if ((result = shim_seccomp_try_install()) < 0) start_failed("loading the seccomp filter", result);
+    if ((result = shim_thread_try_start_watchdog(config.threads_stall_timeout_ns)) < 0)
+        start_failed("starting the stall watchdog", result);
     shim_record(SHIM_CALL_START, SCHED_PROTOCOL_VERSION, 0, 0);
     shim_random_rewrite_at_random();
 }

@@ -58,8 +58,14 @@ _Noreturn void shim_exit(int status);
 /* Writes one line "moonshim: seed N: message" to stderr. Async-signal-safe. */
 void shim_say(const char *message);
 
-/* core access: one request, one decision, one trace line. */
+/* core access: one request, one decision, one trace line. shim_decide also passes the baton when
+ * the core names another thread, and returns once this thread runs again, with the outcome of its
+ * request. shim_decide_no_switch leaves the baton alone (the caller handles next_thread). Both end
+ * the run on a deadlock or livelock. */
 void shim_decide(struct sched_request *request, struct sched_decision *decision);
+void shim_decide_no_switch(struct sched_request *request, struct sched_decision *decision);
+/* In the child of a fork (clone without CLONE_VM). */
+void shim_after_fork_child(void);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
 /* Blocks the calling simulated thread: `mode` is SCHED_SLEEP_RELATIVE (value = duration) or the
@@ -68,6 +74,8 @@ int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detai
 void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what);
 void shim_random_fill(uint32_t call, void *buffer, size_t length);
 void shim_record(uint32_t call, int64_t arg0, int64_t arg1, int64_t result);
+/* A record that must not pass the baton (the exit path). */
+void shim_record_no_switch(uint32_t call, int64_t arg0, int64_t arg1, int64_t result);
 
 /* emulate.c: the table of trapped syscalls; one function serves SIGSYS and the interposers. */
 long shim_emulate(long number, const long args[6]);
@@ -83,6 +91,26 @@ long shim_emulate_rt_sigaction(const long args[6]);
 long shim_emulate_rt_sigprocmask(const long args[6]);
 /* Copies a user sigset with SIGSYS removed; returns the pointer to pass on (may be `set`). */
 const void *shim_sigset_without_sigsys(const void *set, size_t size, uint64_t *copy);
+
+/* thread.c */
+void shim_thread_init_main(void);
+int shim_thread_try_pin(void);
+/* The simulated thread calling, or -1 for a thread the shim never saw start. */
+int shim_thread_self(void);
+/* True in a vfork-style child, where every call passes through unsimulated. */
+int shim_thread_passthrough(void);
+void shim_thread_give_turn(uint32_t next);
+void shim_thread_wait_turn(uint32_t self);
+/* Remembers what the calling thread is about to wait in, for a deadlock diagnostic. */
+void shim_thread_note_wait(const char *what);
+void shim_thread_note_call(uint32_t self, uint32_t call);
+int shim_thread_try_start_watchdog(int64_t timeout_ns);
+_Noreturn void shim_thread_fatal_deadlock(const struct sched_core *core);
+_Noreturn void shim_thread_fatal_livelock(const struct sched_core *core, uint32_t call);
+long shim_emulate_clone(long number, long long *registers);
+long shim_emulate_exit(const long args[6]);
+long shim_emulate_futex(const long args[6]);
+long shim_emulate_sched_yield(void);
 
 /* time.c */
 long shim_emulate_time(long number, const long args[6]);

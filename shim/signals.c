@@ -46,6 +46,11 @@ static void sigsys_handler(int signal_number, siginfo_t *info, void *context_poi
         sched_text_str(&text, " from a 64-bit process");
         shim_fatal(SHIM_EXIT_SIMULATION, "unsupported", message);
     }
+    if (info->si_syscall == SYS_clone || info->si_syscall == SYS_clone3) {
+        registers[REG_RAX] = shim_emulate_clone(info->si_syscall, registers);
+        errno = saved_errno;
+        return;
+    }
     const long args[6] = {registers[REG_RDI], registers[REG_RSI], registers[REG_RDX],
                           registers[REG_R10], registers[REG_R8], registers[REG_R9]};
     registers[REG_RAX] = shim_emulate(info->si_syscall, args);

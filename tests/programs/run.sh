@@ -7,6 +7,10 @@
 #   verify        `moonshim exec --verify` must report two identical runs
 #   preload       plain LD_PRELOAD (no tool): exit 0 and the shim's report line on stderr
 #   exit:N:TEXT   exit status N, and TEXT somewhere on stderr
+#   threads       seed 1 run 10 times: identical stdout and trace each time; seeds 1..6 must give
+#                 at least 3 different interleavings (the sequence of running threads in the trace)
+#   race          seeds 1..40: some fail (the race shows) and some pass; a failing seed fails the
+#                 same way 3 times more, a passing seed passes 3 times more
 # Optional: TEST_FAULTS (passed as --faults), TEST_CONFIG (--config), TEST_WALL_MAX_MS (the run
 # must take less wall time than this: a virtual hour must not be a real one).
 set -u
@@ -53,7 +57,47 @@ run_pair() {
     tail -n 1 "$work/s${seed}a.trace" | grep -q '"end":"exit"' || fail "seed $seed: trace has no end line"
 }
 
+interleaving() {
+    grep -o '"tid":[0-9]*' "$1" | tr -d '\n' | md5sum | cut -c1-16
+}
+
 case "$mode" in
+threads)
+    run_one 1 reference "${program[@]}" || fail "seed 1 exited $?"
+    for run in 2 3 4 5 6 7 8 9 10; do
+        run_one 1 again "${program[@]}" || fail "seed 1 run $run exited $?"
+        cmp -s "$work/reference.out" "$work/again.out" || fail "seed 1 run $run: stdout differs"
+        cmp -s "$work/reference.trace" "$work/again.trace" || {
+            "$tool" trace diff "$work/reference.trace" "$work/again.trace" >&2
+            fail "seed 1 run $run: trace differs"
+        }
+    done
+    for seed in 1 2 3 4 5 6; do
+        run_one "$seed" "seed$seed" "${program[@]}" || fail "seed $seed exited $?"
+        interleaving "$work/seed$seed.trace"
+    done | sort -u >"$work/interleavings"
+    distinct=$(wc -l <"$work/interleavings")
+    [ "$distinct" -ge 3 ] || fail "only $distinct distinct interleavings over seeds 1..6"
+    echo "ok: 10 identical runs of seed 1; $distinct distinct interleavings over seeds 1..6"
+    ;;
+race)
+    failing="" passing=""
+    for seed in $(seq 1 40); do
+        if run_one "$seed" "race$seed" "${program[@]}"; then passing="$passing $seed"
+        else failing="$failing $seed"; fi
+    done
+    [ -n "$failing" ] || fail "no seed in 1..40 exposed the race"
+    [ -n "$passing" ] || fail "every seed in 1..40 exposed the race: the test cannot tell"
+    bad=${failing%% *}; bad=${failing# }; bad=${bad%% *}
+    good=${passing# }; good=${good%% *}
+    for again in 1 2 3; do
+        run_one "$bad" "bad$again" "${program[@]}" && fail "seed $bad passed on replay $again"
+        cmp -s "$work/race$bad.out" "$work/bad$again.out" || fail "seed $bad: replay output differs"
+        cmp -s "$work/race$bad.trace" "$work/bad$again.trace" || fail "seed $bad: replay trace differs"
+        run_one "$good" "good$again" "${program[@]}" || fail "seed $good failed on replay $again"
+    done
+    echo "ok: race shown by seeds$failing; passing seeds$passing; seed $bad replays its failure"
+    ;;
 same | differ)
     run_pair 1
     run_pair 2

@@ -1,5 +1,9 @@
-/* time_hour.c: one virtual hour of sleeping, in one-second steps through every sleep API. */
+/* time_hour.c: one virtual hour of sleeping, in one-second steps through every sleep API
+ * (nanosleep, poll, select, absolute clock_nanosleep on two clocks, sleep, usleep, ppoll, pselect,
+ * epoll_wait on an empty set). */
 #include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,7 +20,12 @@ static void sleep_one_second(int step) {
     struct timespec one = {1, 0};
     struct timeval tv = {1, 0};
     struct timespec deadline;
-    switch (step % 7) {
+    static int epoll_fd = -1;
+    if (epoll_fd < 0) CHECK((epoll_fd = epoll_create1(EPOLL_CLOEXEC)) >= 0);
+    struct epoll_event event;
+    sigset_t mask;
+    sigemptyset(&mask);
+    switch (step % 10) {
     case 0: CHECK(nanosleep(&one, 0) == 0); break;
     case 1: CHECK(poll(0, 0, 1000) == 0); break;
     case 2: CHECK(select(0, 0, 0, 0, &tv) == 0); CHECK(tv.tv_sec == 0 && tv.tv_usec == 0); break;
@@ -32,6 +41,9 @@ static void sleep_one_second(int step) {
         break;
     case 5: CHECK(sleep(1) == 0); break;
     case 6: CHECK(usleep(999999) == 0); CHECK(usleep(1) == 0); break;
+    case 7: CHECK(ppoll(0, 0, &one, &mask) == 0); break;
+    case 8: CHECK(pselect(0, 0, 0, 0, &one, &mask) == 0); break;
+    case 9: CHECK(epoll_wait(epoll_fd, &event, 1, 1000) == 0); break;
     }
 }
 

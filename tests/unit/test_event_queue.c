@@ -219,10 +219,10 @@ START_TEST(test_random_against_reference) {
     model.sequence_next = 1;
     int saw_full = 0;
     for (int step = 0; step < 40000; step++) {
-        uint64_t roll = sched_prng_below(&prng, 100);
-        uint64_t push_percent = step < 20000 ? 75 : 30;
-        if (roll < push_percent) random_push(&prng);
-        else if (roll < 98) random_pop();
+        uint64_t roll = sched_prng_below(&prng, 1000);
+        uint64_t push_permille = step < 20000 ? 750 : 300;
+        if (roll < push_permille) random_push(&prng);
+        else if (roll < 995) random_pop();
         else random_cancel(&prng);
         ck_assert_uint_eq(queue.count, model.count);
         saw_full |= model.count == SCHED_EVENTS_MAX;

@@ -1,0 +1,493 @@
+/* thread.c: one simulated thread at a time: the run baton, clone, thread exit, and futexes.
+ *
+ * Every simulated thread owns a futex word (its baton). A thread runs only while it holds its
+ * baton; at each intercepted call the core names the thread that runs next, and if that is another
+ * one, the caller sets the other's word, wakes it with a real futex wake, and sleeps on its own word
+ * with a real futex wait. No thread ever blocks in the kernel on behalf of the program while it holds
+ * the baton: the program's futex waits, sleeps and timeouts are decided by the core.
+ *
+ * Threads are caught at their birth: clone and clone3 are trapped, the core numbers the new thread
+ * before the real clone, and the child starts in clone_entry.S, waiting for its baton before it
+ * returns to the program. So threads made inside libraries or libc count too. A vfork-style child
+ * (CLONE_VM without CLONE_THREAD, as posix_spawn makes) shares our memory and TLS until it execs:
+ * it runs unsimulated (every call passes through) so it cannot disturb the parent's run.
+ *
+ * Rules: everything here is called from the SIGSYS handler or the interposers; only the stub
+ * reaches the kernel; no libc. */
+#include <errno.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "../scheduler/text.h"
+#include "shim.h"
+
+/* The registers a clone child resumes with; offsets are used by clone_entry.S. */
+struct shim_clone_snapshot {
+    uint64_t rip, rsp, rbx, rbp, r12, r13, r14, r15, rdi, rsi, rdx, r8, r9, r10;
+    int32_t thread; /* simulated thread id, or -1 for a vfork-style child */
+    uint32_t reserved;
+};
+_Static_assert(offsetof(struct shim_clone_snapshot, rsp) == 8, "clone_entry.S offsets");
+_Static_assert(offsetof(struct shim_clone_snapshot, rbx) == 16, "clone_entry.S offsets");
+_Static_assert(offsetof(struct shim_clone_snapshot, rdi) == 64, "clone_entry.S offsets");
+_Static_assert(offsetof(struct shim_clone_snapshot, r10) == 104, "clone_entry.S offsets");
+
+static uint32_t baton[SCHED_THREADS_MAX];
+/* CLONE_CHILD_CLEARTID address of each thread, and of threads that have exited (see
+ * futex_wait_exited). */
+static uint64_t clear_tid[SCHED_THREADS_MAX];
+static uint64_t exited_clear_tid[SCHED_THREADS_MAX]; /* a set, not indexed by thread */
+static const char *waiting_in[SCHED_THREADS_MAX];
+/* The thread holding the baton, and each thread's last intercepted call: for the watchdog. */
+static volatile uint32_t running_thread;
+static volatile uint32_t last_call_of[SCHED_THREADS_MAX];
+static __thread int32_t self_plus_one __attribute__((tls_model("initial-exec")));
+static __thread int vfork_child __attribute__((tls_model("initial-exec")));
+
+void shim_clone_child_entry(void);
+void shim_clone_child_begin(struct shim_clone_snapshot *snapshot);
+
+void shim_thread_init_main(void) {
+    self_plus_one = 1;
+}
+
+int shim_thread_self(void) {
+    return self_plus_one - 1;
+}
+
+int shim_thread_passthrough(void) {
+    return vfork_child;
+}
+
+static void real_futex_wait(uint32_t *word, uint32_t value) {
+    shim_syscall4(SYS_futex, word, FUTEX_WAIT_PRIVATE, value, 0);
+}
+
+static void real_futex_wake(uint32_t *word) {
+    shim_syscall3(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1);
+}
+
+void shim_thread_wait_turn(uint32_t self) {
+    while (__atomic_exchange_n(&baton[self], 0, __ATOMIC_ACQUIRE) == 0)
+        real_futex_wait(&baton[self], 0);
+    running_thread = self;
+}
+
+void shim_thread_note_call(uint32_t self, uint32_t call) {
+    last_call_of[self] = call;
+}
+
+void shim_thread_give_turn(uint32_t next) {
+    __atomic_store_n(&baton[next], 1, __ATOMIC_RELEASE);
+    real_futex_wake(&baton[next]);
+}
+
+void shim_clone_child_begin(struct shim_clone_snapshot *snapshot) {
+    if (snapshot->thread < 0) {
+        /* A vfork-style child: this TLS is the parent's (no CLONE_SETTLS); the parent is
+         * suspended until we exec or exit, and clears the flag when it resumes. */
+        vfork_child = 1;
+        return;
+    }
+    self_plus_one = snapshot->thread + 1;
+    shim_thread_wait_turn((uint32_t)snapshot->thread);
+}
+
+/* Puts the snapshot and the entry address below `top` (the stack the program gave the child);
+ * returns the stack pointer to hand to the kernel. */
+static uint64_t prepare_child_stack(uint64_t top, const greg_t *registers, int32_t thread) {
+    uint64_t snapshot_at = (top - sizeof(struct shim_clone_snapshot)) & ~15ull;
+    struct shim_clone_snapshot *snapshot = (struct shim_clone_snapshot *)snapshot_at;
+    snapshot->rip = (uint64_t)registers[REG_RIP];
+    snapshot->rsp = top;
+    snapshot->rbx = (uint64_t)registers[REG_RBX];
+    snapshot->rbp = (uint64_t)registers[REG_RBP];
+    snapshot->r12 = (uint64_t)registers[REG_R12];
+    snapshot->r13 = (uint64_t)registers[REG_R13];
+    snapshot->r14 = (uint64_t)registers[REG_R14];
+    snapshot->r15 = (uint64_t)registers[REG_R15];
+    snapshot->rdi = (uint64_t)registers[REG_RDI];
+    snapshot->rsi = (uint64_t)registers[REG_RSI];
+    snapshot->rdx = (uint64_t)registers[REG_RDX];
+    snapshot->r8 = (uint64_t)registers[REG_R8];
+    snapshot->r9 = (uint64_t)registers[REG_R9];
+    snapshot->r10 = (uint64_t)registers[REG_R10];
+    snapshot->thread = thread;
+    *(uint64_t *)(snapshot_at - 8) = (uint64_t)(uintptr_t)shim_clone_child_entry;
+    return snapshot_at - 8;
+}
+
+/* Asks the core for a new thread; returns its id. */
+static int32_t register_thread(void) {
+    struct sched_request request = {.kind = SCHED_REQ_THREAD_CREATE, .call = SYS_clone3};
+    struct sched_decision decision;
+    shim_decide_no_switch(&request, &decision);
+    if (decision.result < 0)
+        shim_fatal(SHIM_EXIT_SIMULATION, "unsupported", "unsupported: more simulated threads than "
+                                                        "the core allows (SCHED_THREADS_MAX)");
+    return (int32_t)decision.value;
+}
+
+/* Undoes register_thread after a failed clone. */
+static void unregister_thread(int32_t thread) {
+    struct sched_request request = {.kind = SCHED_REQ_THREAD_EXIT, .call = SYS_clone3,
+                                    .arg = {0, thread}};
+    struct sched_decision decision;
+    shim_decide_no_switch(&request, &decision);
+}
+
+long shim_emulate_clone(long number, long long *registers) {
+    const long a0 = registers[REG_RDI], a1 = registers[REG_RSI];
+    struct clone_args args3;
+    uint64_t flags, stack_top;
+    if (number == SYS_clone3) {
+        size_t size = (size_t)a1 < sizeof(args3) ? (size_t)a1 : sizeof(args3);
+        memset(&args3, 0, sizeof(args3));
+        memcpy(&args3, (const void *)a0, size);
+        flags = args3.flags;
+        stack_top = args3.stack ? args3.stack + args3.stack_size : 0;
+    } else {
+        flags = (uint64_t)a0;
+        stack_top = (uint64_t)a1;
+    }
+    const long *raw = (const long[]){registers[REG_RDI], registers[REG_RSI], registers[REG_RDX],
+                                     registers[REG_R10], registers[REG_R8], registers[REG_R9]};
+    if (vfork_child || !(flags & CLONE_VM) || !stack_top) {
+        /* fork-like (own memory) or a shared stack: the child returns through this handler. */
+        long result = shim_syscall(number, raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]);
+        if (result == 0 && !(flags & CLONE_VM) && !vfork_child) shim_after_fork_child();
+        return result;
+    }
+    int is_thread = (flags & CLONE_THREAD) != 0;
+    int32_t thread = is_thread ? register_thread() : -1;
+    uint64_t child_sp = prepare_child_stack(stack_top, registers, thread);
+    long result;
+    if (number == SYS_clone3) {
+        args3.stack_size = child_sp - args3.stack;
+        size_t size = sizeof(args3) < (size_t)a1 ? sizeof(args3) : (size_t)a1;
+        result = shim_syscall2(SYS_clone3, &args3, size);
+    } else {
+        result = shim_syscall(SYS_clone, raw[0], (long)child_sp, raw[2], raw[3], raw[4], 0);
+    }
+    if (!is_thread) {
+        vfork_child = 0; /* we are the parent again; the child may have set it in shared TLS */
+        return result;
+    }
+    if (result < 0) {
+        unregister_thread(thread);
+        return result;
+    }
+    uint64_t clear = number == SYS_clone3 ? args3.child_tid : (uint64_t)raw[3];
+    clear_tid[thread] = (flags & CLONE_CHILD_CLEARTID) ? clear : 0;
+    /* glibc reuses the stacks (and so the tid words) of joined threads: the word now belongs to
+     * a live thread, and a join on it must wait for that one in the simulation. */
+    for (uint32_t slot = 0; clear_tid[thread] && slot < SCHED_THREADS_MAX; slot++)
+        if (exited_clear_tid[slot] == clear_tid[thread]) exited_clear_tid[slot] = 0;
+    waiting_in[thread] = 0;
+    shim_record(SYS_clone3, thread, (long)flags, thread); /* a switch point, after the clone */
+    return result;
+}
+
+long shim_emulate_exit(const long args[6]) {
+    if (vfork_child) return shim_syscall1(SYS_exit, args[0]);
+    uint32_t self = (uint32_t)shim_thread_self();
+    struct sched_request request = {.kind = SCHED_REQ_THREAD_EXIT, .call = SYS_exit,
+                                    .arg = {(int64_t)clear_tid[self], self}};
+    struct sched_decision decision;
+    shim_decide_no_switch(&request, &decision);
+    for (uint32_t slot = 0; clear_tid[self] && slot < SCHED_THREADS_MAX; slot++) {
+        if (exited_clear_tid[slot]) continue;
+        exited_clear_tid[slot] = clear_tid[self];
+        break;
+    }
+    clear_tid[self] = 0;
+    if (decision.next_thread == SCHED_THREAD_NONE) {
+        /* The last thread leaves without exit_group: the process ends here. */
+        shim_trace_end("exit", args[0], 0);
+        shim_report_end("exit", args[0], 0, 0);
+    } else {
+        shim_thread_give_turn(decision.next_thread);
+    }
+    for (;;) shim_syscall1(SYS_exit, args[0]);
+}
+
+/* A wait on the CLONE_CHILD_CLEARTID word of a thread that has exited: the kernel clears the word
+ * and wakes real waiters once the thread is truly gone, which is what lets pthread_join free its
+ * stack safely. So wait for the kernel, for real; it is about to happen. Returns 1 if handled. */
+static int futex_wait_exited(uint32_t *address, uint32_t value) {
+    for (uint32_t t = 0; t < SCHED_THREADS_MAX; t++) {
+        if (exited_clear_tid[t] != (uint64_t)(uintptr_t)address) continue;
+        /* Not FUTEX_PRIVATE: the kernel's wake for CLONE_CHILD_CLEARTID is a shared one, and a
+         * private waiter has a different key. */
+        while (__atomic_load_n(address, __ATOMIC_ACQUIRE) == value)
+            shim_syscall4(SYS_futex, address, FUTEX_WAIT, value, 0);
+        exited_clear_tid[t] = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static long futex_wait(uint32_t *address, uint32_t value, uint32_t bitset, int64_t deadline,
+                       int64_t mode) {
+    if (futex_wait_exited(address, value)) return 0;
+    if (__atomic_load_n(address, __ATOMIC_ACQUIRE) != value) {
+        shim_record(SYS_futex, (int64_t)(uintptr_t)address, FUTEX_WAIT, -EAGAIN);
+        return -EAGAIN;
+    }
+    struct sched_request request = {.kind = SCHED_REQ_FUTEX_WAIT, .call = SYS_futex,
+                                    .arg = {(int64_t)(uintptr_t)address, bitset, deadline, mode}};
+    struct sched_decision decision;
+    shim_thread_note_wait("futex");
+    shim_decide(&request, &decision);
+    return decision.result == SCHED_RESULT_TIMED_OUT ? -ETIMEDOUT : 0;
+}
+
+static int64_t futex_request(enum sched_request_kind kind, int64_t a0, int64_t a1, int64_t a2,
+                             int64_t a3) {
+    struct sched_request request = {.kind = kind, .call = SYS_futex, .arg = {a0, a1, a2, a3}};
+    struct sched_decision decision;
+    shim_decide(&request, &decision);
+    return decision.result;
+}
+
+/* FUTEX_WAKE_OP: the atomic operation on the second word, then the two wakes. */
+static long futex_wake_op(uint32_t *address, int count, uint32_t *address2, int count2,
+                          uint32_t encoded) {
+    uint32_t op = (encoded >> 28) & 7, compare = (encoded >> 24) & 15;
+    uint32_t argument = (encoded >> 12) & 0xfff, comparand = encoded & 0xfff;
+    if ((encoded >> 28) & 8) argument = 1u << (argument & 31);
+    uint32_t old = *address2, updated;
+    switch (op) {
+    case FUTEX_OP_SET: updated = argument; break;
+    case FUTEX_OP_ADD: updated = old + argument; break;
+    case FUTEX_OP_OR: updated = old | argument; break;
+    case FUTEX_OP_ANDN: updated = old & ~argument; break;
+    case FUTEX_OP_XOR: updated = old ^ argument; break;
+    default: return -ENOSYS;
+    }
+    int condition;
+    switch (compare) {
+    case FUTEX_OP_CMP_EQ: condition = old == comparand; break;
+    case FUTEX_OP_CMP_NE: condition = old != comparand; break;
+    case FUTEX_OP_CMP_LT: condition = (int32_t)old < (int32_t)comparand; break;
+    case FUTEX_OP_CMP_LE: condition = (int32_t)old <= (int32_t)comparand; break;
+    case FUTEX_OP_CMP_GT: condition = (int32_t)old > (int32_t)comparand; break;
+    case FUTEX_OP_CMP_GE: condition = (int32_t)old >= (int32_t)comparand; break;
+    default: return -ENOSYS;
+    }
+    *address2 = updated;
+    return futex_request(SCHED_REQ_FUTEX_WAKE_OP, (int64_t)(uintptr_t)address, count,
+                         (int64_t)(uintptr_t)address2, condition ? count2 : 0);
+}
+
+static int64_t timeout_ns(const struct timespec *timeout, int64_t *ns) {
+    if (!timeout) {
+        *ns = SCHED_DEADLINE_NEVER;
+        return 0;
+    }
+    if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000) return -EINVAL;
+    *ns = timeout->tv_sec >= SCHED_DEADLINE_NEVER / 1000000000 - 1
+              ? SCHED_DEADLINE_NEVER
+              : timeout->tv_sec * 1000000000ll + timeout->tv_nsec;
+    return 0;
+}
+
+static _Noreturn void unsupported_futex(int command) {
+    char message[128];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "unsupported: futex operation ");
+    sched_text_i64(&text, command);
+    sched_text_str(&text, " (priority-inheritance futexes are not simulated)");
+    shim_fatal(SHIM_EXIT_SIMULATION, "unsupported", message);
+}
+
+long shim_emulate_futex(const long args[6]) {
+    if (vfork_child) return shim_syscall(SYS_futex, args[0], args[1], args[2], args[3], args[4], args[5]);
+    uint32_t *address = (uint32_t *)args[0];
+    int command = (int)args[1] & FUTEX_CMD_MASK;
+    int64_t clock = ((int)args[1] & FUTEX_CLOCK_REALTIME) ? SCHED_CLOCK_REALTIME : SCHED_CLOCK_MONOTONIC;
+    uint32_t value = (uint32_t)args[2];
+    int64_t deadline;
+    switch (command) {
+    case FUTEX_WAIT:
+        if (timeout_ns((const struct timespec *)args[3], &deadline) < 0) return -EINVAL;
+        /* FUTEX_WAIT's timeout is relative, whatever the clock flag says. */
+        return futex_wait(address, value, FUTEX_BITSET_MATCH_ANY, deadline, SCHED_SLEEP_RELATIVE);
+    case FUTEX_WAIT_BITSET:
+        if ((uint32_t)args[5] == 0) return -EINVAL;
+        if (timeout_ns((const struct timespec *)args[3], &deadline) < 0) return -EINVAL;
+        return futex_wait(address, value, (uint32_t)args[5], deadline, clock);
+    case FUTEX_WAKE:
+        return futex_request(SCHED_REQ_FUTEX_WAKE, args[0], (int)value, FUTEX_BITSET_MATCH_ANY, 0);
+    case FUTEX_WAKE_BITSET:
+        if ((uint32_t)args[5] == 0) return -EINVAL;
+        return futex_request(SCHED_REQ_FUTEX_WAKE, args[0], (int)value, (uint32_t)args[5], 0);
+    case FUTEX_CMP_REQUEUE:
+        if (*address != (uint32_t)args[5]) {
+            shim_record(SYS_futex, args[0], command, -EAGAIN);
+            return -EAGAIN;
+        }
+        /* fall through */
+    case FUTEX_REQUEUE: {
+        /* The requeue count travels in the timeout argument's register. */
+        struct sched_request request = {.kind = SCHED_REQ_FUTEX_REQUEUE, .call = SYS_futex,
+                                        .arg = {args[0], (int)value, args[4], (int)args[3]}};
+        struct sched_decision decision;
+        shim_decide(&request, &decision);
+        return command == FUTEX_REQUEUE ? decision.result
+                                        : decision.result + (int64_t)decision.value;
+    }
+    case FUTEX_WAKE_OP:
+        return futex_wake_op(address, (int)value, (uint32_t *)args[4], (int)args[3],
+                             (uint32_t)args[5]);
+    default:
+        unsupported_futex(command);
+    }
+}
+
+long shim_emulate_sched_yield(void) {
+    if (vfork_child) return shim_syscall0(SYS_sched_yield);
+    shim_record(SYS_sched_yield, 0, 0, 0);
+    return 0;
+}
+
+void shim_thread_note_wait(const char *what) {
+    int self = shim_thread_self();
+    if (self >= 0) waiting_in[self] = what;
+}
+
+int shim_thread_try_pin(void) {
+    /* One simulated thread runs at a time, so one CPU loses nothing, and a handoff between
+     * threads on the same CPU costs ~1.7 us instead of ~38 us (DESIGN.md). Stay where we are. */
+    unsigned cpu = 0;
+    if (shim_syscall3(SYS_getcpu, &cpu, 0, 0) < 0) cpu = 0;
+    uint64_t mask[16] = {0};
+    if (cpu >= 16 * 64) return 0;
+    mask[cpu / 64] = 1ull << (cpu % 64);
+    return (int)shim_syscall3(SYS_sched_setaffinity, 0, sizeof(mask), mask);
+}
+
+static void describe_threads(struct sched_text *text, const struct sched_core *core) {
+    int listed = 0;
+    for (uint32_t t = 0; t < core->thread_count; t++) {
+        const struct sched_thread *thread = &core->threads[t];
+        if (thread->state == SCHED_THREAD_UNUSED) continue;
+        sched_text_str(text, listed++ ? ", thread " : "thread ");
+        sched_text_u64(text, t);
+        if (thread->state == SCHED_THREAD_FUTEX) {
+            sched_text_str(text, " in futex wait on ");
+            sched_text_hex64(text, (uint64_t)thread->wait_key);
+        } else if (thread->state == SCHED_THREAD_SLEEPING) {
+            sched_text_str(text, " sleeping in ");
+            sched_text_str(text, waiting_in[t] ? waiting_in[t] : "a sleep");
+        } else {
+            sched_text_str(text, " runnable");
+        }
+    }
+}
+
+_Noreturn void shim_thread_fatal_deadlock(const struct sched_core *core) {
+    char message[1024];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "deadlock: every thread waits and no timer is pending: ");
+    describe_threads(&text, core);
+    shim_fatal(SHIM_EXIT_SIMULATION, "deadlock", message);
+}
+
+_Noreturn void shim_thread_fatal_livelock(const struct sched_core *core, uint32_t call) {
+    char message[1024];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "livelock: ");
+    sched_text_u64(&text, core->calls_without_progress);
+    sched_text_str(&text, " intercepted calls in a row with no thread blocking and no virtual "
+                          "time passing (threads.livelock_calls); the last was ");
+    sched_text_str(&text, shim_call_name(call));
+    sched_text_str(&text, ": ");
+    describe_threads(&text, core);
+    shim_fatal(SHIM_EXIT_SIMULATION, "livelock", message);
+}
+
+/* The stall watchdog: a thread outside the simulation (it never makes an intercepted call, uses
+ * no TLS and no libc) that wakes once a second. If no event has happened for threads.stall_timeout
+ * of wall time while some other simulated thread could run, the thread holding the baton is stuck
+ * outside the simulation: a blocking call the shim does not simulate, or a loop with no calls at
+ * all. That ends the run with a diagnostic instead of a silent hang. */
+#define WATCHDOG_STACK_SIZE (64 * 1024)
+
+static int64_t watchdog_timeout_s;
+
+static int others_could_run(const struct sched_core *core, uint32_t holder) {
+    for (uint32_t t = 0; t < core->thread_count; t++) {
+        if (t == holder) continue;
+        uint8_t state = core->threads[t].state;
+        if (state == SCHED_THREAD_RUNNABLE) return 1;
+        if (state != SCHED_THREAD_UNUSED && core->timers.count > 0) return 1;
+    }
+    return 0;
+}
+
+static _Noreturn void watchdog_stalled(const struct sched_core *core, uint32_t holder) {
+    char message[1024];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "stall: thread ");
+    sched_text_u64(&text, holder);
+    sched_text_str(&text, " has made no intercepted call for ");
+    sched_text_i64(&text, watchdog_timeout_s);
+    sched_text_str(&text, " s of wall time while other threads wait to run; it is blocked in a "
+                          "call the shim does not simulate, or looping without calls (last "
+                          "intercepted call: ");
+    sched_text_str(&text, shim_call_name(last_call_of[holder]));
+    sched_text_str(&text, "): ");
+    describe_threads(&text, core);
+    shim_fatal(SHIM_EXIT_SIMULATION, "stall", message);
+}
+
+static _Noreturn void watchdog_main(void) {
+    const struct sched_core *core = shim_core();
+    uint64_t last_events = ~0ull;
+    int64_t quiet_seconds = 0;
+    for (;;) {
+        struct timespec second = {1, 0};
+        shim_syscall2(SYS_nanosleep, &second, 0);
+        uint64_t events = __atomic_load_n(&core->events, __ATOMIC_RELAXED);
+        uint32_t holder = running_thread;
+        if (events != last_events || !others_could_run(core, holder)) {
+            last_events = events;
+            quiet_seconds = 0;
+            continue;
+        }
+        if (++quiet_seconds >= watchdog_timeout_s) watchdog_stalled(core, holder);
+    }
+}
+
+int shim_thread_try_start_watchdog(int64_t timeout_ns) {
+    if (timeout_ns <= 0) return 0;
+    watchdog_timeout_s = timeout_ns / 1000000000 > 0 ? timeout_ns / 1000000000 : 1;
+    long stack = shim_syscall(SYS_mmap, 0, WATCHDOG_STACK_SIZE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack < 0) return (int)stack;
+    /* The stub's `ret` in the child pops this address; the child then enters watchdog_main as if
+     * called, with a correctly aligned stack. */
+    uint64_t child_sp = (uint64_t)stack + WATCHDOG_STACK_SIZE - 16;
+    *(uint64_t *)child_sp = (uint64_t)(uintptr_t)watchdog_main;
+    /* Born with every signal blocked: the program's handlers must never run on this thread. */
+    uint64_t all = ~0ull, previous = 0;
+    shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &previous, 8);
+    long result = shim_syscall(SYS_clone, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                               CLONE_THREAD | CLONE_SYSVSEM, (long)child_sp, 0, 0, 0, 0);
+    shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &previous, 0, 8);
+    return result < 0 ? (int)result : 0;
+}
