@@ -18,6 +18,7 @@ struct config_key {
     size_t offset;
     int64_t default_value;
     int64_t minimum;
+    int64_t maximum;
 };
 
 /* 2026-01-01T00:00:00Z: a fixed, recent instant, so certificates and date arithmetic look sane. */
@@ -25,21 +26,24 @@ struct config_key {
 #define SECOND_NS 1000000000ll
 
 static const struct config_key config_keys[] = {
+    /* Up to 2255: epoch seconds in nanoseconds must fit an int64 with room for the run. */
     {"time.epoch", CONFIG_INTEGER, offsetof(struct sched_config, time_epoch_s), DEFAULT_EPOCH_S,
-     0},
+     0, 9000000000ll},
     {"time.uptime", CONFIG_DURATION, offsetof(struct sched_config, time_uptime_ns),
-     100 * SECOND_NS, 1},
-    {"time.call_cost", CONFIG_DURATION, offsetof(struct sched_config, time_call_cost_ns), 0, 0},
+     100 * SECOND_NS, 1, 100ll * 365 * 86400 * SECOND_NS},
+    {"time.call_cost", CONFIG_DURATION, offsetof(struct sched_config, time_call_cost_ns), 0, 0,
+     SECOND_NS},
     {"time.call_jitter", CONFIG_DURATION, offsetof(struct sched_config, time_call_jitter_ns), 0,
-     0},
+     0, SECOND_NS},
     {"time.cpu_per_call", CONFIG_DURATION, offsetof(struct sched_config, time_cpu_per_call_ns),
-     1000, 0},
-    {"threads.chaos", CONFIG_BOOLEAN, offsetof(struct sched_config, threads_chaos), 0, 0},
+     1000, 0, SECOND_NS},
+    {"threads.chaos", CONFIG_BOOLEAN, offsetof(struct sched_config, threads_chaos), 0, 0, 1},
     {"threads.livelock_calls", CONFIG_INTEGER,
-     offsetof(struct sched_config, threads_livelock_calls), 10000000, 0},
-    {"threads.pin", CONFIG_BOOLEAN, offsetof(struct sched_config, threads_pin), 1, 0},
+     offsetof(struct sched_config, threads_livelock_calls), 10000000, 0, 1ll << 62},
+    {"threads.pin", CONFIG_BOOLEAN, offsetof(struct sched_config, threads_pin), 1, 0, 1},
     {"threads.stall_timeout", CONFIG_DURATION,
-     offsetof(struct sched_config, threads_stall_timeout_ns), 10 * SECOND_NS, 0},
+     offsetof(struct sched_config, threads_stall_timeout_ns), 10 * SECOND_NS, 0,
+     86400 * SECOND_NS},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -163,6 +167,10 @@ int sched_config_try_set(struct sched_config *config, const char *name, const ch
     }
     if (parsed < key->minimum) {
         set_error(error, 0, name, "value below the minimum: ", value);
+        return -1;
+    }
+    if (parsed > key->maximum) {
+        set_error(error, 0, name, "value above the maximum: ", value);
         return -1;
     }
     *config_field(config, key) = parsed;

@@ -87,7 +87,17 @@ static long emulate_wait_for_signal(long number, const long args[6]) {
     return -EINTR;
 }
 
+/* execve replaces the image: what the trace buffer holds must reach the file first. The new image
+ * loads the shim again and continues the trace (init.c, owns_run). */
+static long emulate_execve(long number, const long args[6]) {
+    shim_record_no_switch((uint32_t)number, 0, 0, 0);
+    shim_trace_flush();
+    return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+}
+
 static const struct intercepted table[] = {
+    {SYS_execve, 1, "execve", emulate_execve},
+    {SYS_execveat, 1, "execveat", emulate_execve},
     {SYS_pause, 1, "pause", emulate_wait_for_signal},
     {SYS_rt_sigsuspend, 1, "rt_sigsuspend", emulate_wait_for_signal},
     {SYS_futex, 1, "futex", emulate_futex},

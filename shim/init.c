@@ -242,6 +242,28 @@ static void start_failed(const char *what, int error) {
     shim_fatal(SHIM_EXIT_SIMULATION, "startup", message);
 }
 
+/* Until processes are simulated as a tree, a run belongs to one process: its first image and any
+ * image it execs into write the trace and the report (the latter appending to the trace); other
+ * processes started from it run under the shim (LD_PRELOAD stays) but write neither. The owner's
+ * pid travels in MOONSHIM_OWNER_PID. Returns 1 when this process owns the run. */
+static int owns_run(int *continuing) {
+    const char *owner = getenv("MOONSHIM_OWNER_PID");
+    uint64_t owner_pid = 0;
+    *continuing = 0;
+    if (!owner || sched_text_parse_u64(owner, &owner_pid) != 0) return 1;
+    if ((long)owner_pid != shim_syscall0(SYS_getpid)) return 0;
+    *continuing = 1;
+    return 1;
+}
+
+static void mark_owner(void) {
+    char pid[24];
+    struct sched_text text;
+    sched_text_init(&text, pid, sizeof(pid));
+    sched_text_i64(&text, shim_syscall0(SYS_getpid));
+    if (!getenv("MOONSHIM_OWNER_PID")) setenv("MOONSHIM_OWNER_PID", pid, 1);
+}
+
 static void initialize(void) {
     /* A filter inherited across execve already traps every intercepted call that does not come
      * from the stub page, this start-up's own included. So: the stub page first, then the core
@@ -259,17 +281,17 @@ static void initialize(void) {
     if (faults && sched_config_try_parse_overrides(&config, faults, &error) != 0)
         startup_error("MOONSHIM_FAULTS", " item ", &error, 0);
     sched_core_init(&core, choose_seed(), &config);
-    int result = shim_report_try_open(getenv("MOONSHIM_REPORT"));
-    if (result < 0) startup_error("MOONSHIM_REPORT", "", 0, "cannot open the report file");
-    result = shim_trace_try_open(getenv("MOONSHIM_TRACE"));
-    if (result < 0) startup_error("MOONSHIM_TRACE", "", 0, "cannot open the trace file");
+    int continuing = 0, result = 0;
+    if (owns_run(&continuing)) {
+        result = shim_report_try_open(getenv("MOONSHIM_REPORT"));
+        if (result < 0) startup_error("MOONSHIM_REPORT", "", 0, "cannot open the report file");
+        result = shim_trace_try_open(getenv("MOONSHIM_TRACE"), continuing);
+        if (result < 0) startup_error("MOONSHIM_TRACE", "", 0, "cannot open the trace file");
+    }
     if (stub < 0) start_failed("mapping the syscall stub page", stub);
-    shim_trace_header();
+    shim_trace_header(continuing);
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
-    /* Until processes are simulated as a tree, descendants run under the shim (LD_PRELOAD stays)
-     * but write neither this run's trace nor its report. */
-    unsetenv("MOONSHIM_TRACE");
-    unsetenv("MOONSHIM_REPORT");
+    mark_owner();
     shim_thread_init_main();
     if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");

@@ -16,6 +16,9 @@
 #include "../scheduler/core.h"
 
 #define MOON_API __attribute__((visibility("default")))
+/* For functions that read memory the program owns (futex words): in a sanitized build the shim
+ * would otherwise report the program's (or the sanitizer runtime's own) memory as bad. */
+#define SHIM_READS_PROGRAM_MEMORY __attribute__((no_sanitize("address")))
 
 /* The fixed page the syscall stub is copied to: the same in every process and every image (so a
  * filter inherited across execve still points at it). "moon" in ASCII. */
@@ -139,8 +142,10 @@ long shim_emulate_close_range(const long args[6]);
 int shim_fd_is_random_device(int fd);
 
 /* trace.c */
-int shim_trace_try_open(const char *path);
-void shim_trace_header(void);
+/* Opens the trace; `append` when this image continues a run its process began (after execve). */
+int shim_trace_try_open(const char *path, int append);
+void shim_trace_header(int continuing);
+void shim_trace_flush(void);
 void shim_trace_event(const struct sched_request *request, const struct sched_decision *decision);
 /* The program took descriptor `old` (dup2 onto it); the shim's file now lives at `new_fd`. */
 void shim_trace_relocated(int old, int new_fd);

@@ -17,6 +17,9 @@
 #include "../scheduler/text.h"
 #include "shim.h"
 
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1 /* si_code of a seccomp trap */
+#endif
 #define SIGSYS_BIT (1ull << (SIGSYS - 1))
 #define KERNEL_SIGSET_SIZE 8
 #define SA_RESTORER_FLAG 0x04000000 /* the kernel's SA_RESTORER; glibc does not export it */
@@ -32,8 +35,31 @@ struct kernel_sigaction {
 /* What the program believes its SIGSYS action is. Only ever written from the emulation below. */
 static struct kernel_sigaction program_sigsys_action;
 
+/* A SIGSYS that is not a seccomp trap (kill, raise, a real bad syscall) belongs to the program:
+ * act as its own disposition would. */
+static void forward_to_program(int signal_number, siginfo_t *info, void *context) {
+    uint64_t handler = program_sigsys_action.handler;
+    if (handler == (uint64_t)(uintptr_t)SIG_IGN) return;
+    if (handler == (uint64_t)(uintptr_t)SIG_DFL) {
+        /* Die of SIGSYS, as the program would have: default action, unblocked, sent again. */
+        struct kernel_sigaction default_action = {.handler = (uint64_t)(uintptr_t)SIG_DFL};
+        uint64_t unblock = SIGSYS_BIT;
+        shim_syscall4(SYS_rt_sigaction, SIGSYS, &default_action, 0, KERNEL_SIGSET_SIZE);
+        shim_syscall4(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, 0, KERNEL_SIGSET_SIZE);
+        shim_syscall3(SYS_tgkill, shim_syscall0(SYS_getpid), shim_syscall0(SYS_gettid), SIGSYS);
+        return;
+    }
+    if (program_sigsys_action.flags & SA_SIGINFO)
+        ((void (*)(int, siginfo_t *, void *))(uintptr_t)handler)(signal_number, info, context);
+    else
+        ((void (*)(int))(uintptr_t)handler)(signal_number);
+}
+
 static void sigsys_handler(int signal_number, siginfo_t *info, void *context_pointer) {
-    (void)signal_number;
+    if (info->si_code != SYS_SECCOMP) {
+        forward_to_program(signal_number, info, context_pointer);
+        return;
+    }
     int saved_errno = errno;
     ucontext_t *context = context_pointer;
     greg_t *registers = context->uc_mcontext.gregs;

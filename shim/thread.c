@@ -223,7 +223,7 @@ long shim_emulate_exit(const long args[6]) {
 /* A wait on the CLONE_CHILD_CLEARTID word of a thread that has exited: the kernel clears the word
  * and wakes real waiters once the thread is truly gone, which is what lets pthread_join free its
  * stack safely. So wait for the kernel, for real; it is about to happen. Returns 1 if handled. */
-static int futex_wait_exited(uint32_t *address, uint32_t value) {
+SHIM_READS_PROGRAM_MEMORY static int futex_wait_exited(uint32_t *address, uint32_t value) {
     for (uint32_t t = 0; t < SCHED_THREADS_MAX; t++) {
         if (exited_clear_tid[t] != (uint64_t)(uintptr_t)address) continue;
         /* Not FUTEX_PRIVATE: the kernel's wake for CLONE_CHILD_CLEARTID is a shared one, and a
@@ -236,7 +236,7 @@ static int futex_wait_exited(uint32_t *address, uint32_t value) {
     return 0;
 }
 
-static long futex_wait(uint32_t *address, uint32_t value, uint32_t bitset, int64_t deadline,
+SHIM_READS_PROGRAM_MEMORY static long futex_wait(uint32_t *address, uint32_t value, uint32_t bitset, int64_t deadline,
                        int64_t mode) {
     if (futex_wait_exited(address, value)) return 0;
     if (__atomic_load_n(address, __ATOMIC_ACQUIRE) != value) {
@@ -260,7 +260,7 @@ static int64_t futex_request(enum sched_request_kind kind, int64_t a0, int64_t a
 }
 
 /* FUTEX_WAKE_OP: the atomic operation on the second word, then the two wakes. */
-static long futex_wake_op(uint32_t *address, int count, uint32_t *address2, int count2,
+SHIM_READS_PROGRAM_MEMORY static long futex_wake_op(uint32_t *address, int count, uint32_t *address2, int count2,
                           uint32_t encoded) {
     uint32_t op = (encoded >> 28) & 7, compare = (encoded >> 24) & 15;
     uint32_t argument = (encoded >> 12) & 0xfff, comparand = encoded & 0xfff;
@@ -311,7 +311,7 @@ static _Noreturn void unsupported_futex(int command) {
     shim_fatal(SHIM_EXIT_SIMULATION, "unsupported", message);
 }
 
-long shim_emulate_futex(const long args[6]) {
+SHIM_READS_PROGRAM_MEMORY long shim_emulate_futex(const long args[6]) {
     if (vfork_child) return shim_syscall(SYS_futex, args[0], args[1], args[2], args[3], args[4], args[5]);
     uint32_t *address = (uint32_t *)args[0];
     int command = (int)args[1] & FUTEX_CMD_MASK;

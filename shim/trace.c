@@ -40,16 +40,17 @@ static void trace_append(const char *line, size_t length) {
     trace_length += length;
 }
 
-static int open_hidden(const char *path) {
+static int open_hidden(const char *path, int append) {
     int fd = (int)shim_syscall4(SYS_openat, AT_FDCWD, path,
-                                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                                O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+                                0644);
     if (fd < 0) return fd;
     return shim_fd_try_hide(fd);
 }
 
-int shim_trace_try_open(const char *path) {
+int shim_trace_try_open(const char *path, int append) {
     if (!path || !*path) return 0;
-    int fd = open_hidden(path);
+    int fd = open_hidden(path, append);
     if (fd < 0) return fd;
     trace_fd = fd;
     return 0;
@@ -61,7 +62,7 @@ int shim_report_try_open(const char *path) {
         report_is_stderr = 1;
         return 0;
     }
-    int fd = open_hidden(path);
+    int fd = open_hidden(path, 0);
     if (fd < 0) return fd;
     report_fd = fd;
     return 0;
@@ -81,7 +82,11 @@ void shim_trace_relocated(int old, int new_fd) {
     if (report_fd == old) report_fd = new_fd;
 }
 
-void shim_trace_header(void) {
+void shim_trace_flush(void) {
+    trace_flush();
+}
+
+void shim_trace_header(int continuing) {
     if (trace_fd < 0) return;
     char line[TRACE_LINE_MAX + 512];
     struct sched_text text;
@@ -94,6 +99,7 @@ void shim_trace_header(void) {
     char config[512];
     size_t length = sched_config_to_json(&shim_core()->config, config, sizeof(config));
     sched_text_str(&text, length ? config : "null");
+    if (continuing) sched_text_str(&text, ",\"exec\":true");
     sched_text_str(&text, "}\n");
     trace_append(line, text.length);
 }
@@ -127,10 +133,18 @@ void shim_trace_event(const struct sched_request *request, const struct sched_de
     sched_text_i64(&text, request->arg[0]);
     sched_text_char(&text, ',');
     sched_text_i64(&text, request->arg[1]);
+    sched_text_char(&text, ',');
+    sched_text_i64(&text, request->arg[2]);
+    sched_text_char(&text, ',');
+    sched_text_i64(&text, request->arg[3]);
     sched_text_str(&text, "],\"result\":");
     sched_text_i64(&text, decision->result);
     sched_text_str(&text, ",\"value\":");
     sched_text_u64(&text, decision->value);
+    if (decision->next_thread != request->thread) {
+        sched_text_str(&text, ",\"next\":");
+        sched_text_u64(&text, decision->next_thread);
+    }
     sched_text_str(&text, "}\n");
     trace_append(line, text.length);
 }

@@ -7,8 +7,11 @@
 
 #include "check.h"
 
+static volatile int raised;
+
 static void handler(int signal_number) {
     (void)signal_number;
+    raised++;
 }
 
 int main(void) {
@@ -18,7 +21,9 @@ int main(void) {
     sigfillset(&action.sa_mask);
     CHECK(sigaction(SIGSYS, &action, 0) == 0);
     CHECK(sigaction(SIGSYS, 0, &previous) == 0 && previous.sa_handler == handler);
+    CHECK(raise(SIGSYS) == 0 && raised == 1); /* a real SIGSYS reaches the program's handler */
     CHECK(signal(SIGSYS, SIG_IGN) == handler);
+    CHECK(raise(SIGSYS) == 0 && raised == 1); /* and an ignored one is ignored */
     sigset_t all;
     sigfillset(&all);
     CHECK(sigprocmask(SIG_BLOCK, &all, 0) == 0);

@@ -157,6 +157,23 @@ START_TEST(test_set_below_minimum) {
 }
 END_TEST
 
+START_TEST(test_set_above_maximum) {
+    ck_assert_int_eq(sched_config_try_set(&config, "time.epoch", "9000000001", &error), -1);
+    assert_error(0, "time.epoch", "above the maximum: 9000000001");
+    ck_assert_int_eq(sched_config_try_set(&config, "time.call_cost", "2s", &error), -1);
+    assert_error(0, "time.call_cost", "above the maximum: 2s");
+    ck_assert_int_eq(sched_config_try_set(&config, "threads.stall_timeout", "25h", &error), -1);
+    assert_error(0, "threads.stall_timeout", "above the maximum");
+    assert_unchanged();
+    set_ok("time.epoch", "9000000000");
+    set_ok("time.call_cost", "1s");
+    set_ok("threads.chaos", "yes");
+    ck_assert_int_eq(config.threads_chaos, 1);
+    ck_assert_int_eq(sched_config_try_set(&config, "threads.chaos", "maybe", &error), -1);
+    assert_error(0, "threads.chaos", "not a boolean");
+}
+END_TEST
+
 static const char full_ini[] =
     "# moonshim test configuration\n"
     "; a second comment style\n"
@@ -324,10 +341,10 @@ END_TEST
 START_TEST(test_json_follows_values) {
     char buffer[512];
     set_ok("time.epoch", "0");
-    set_ok("time.call_jitter", "1h");
+    set_ok("time.call_jitter", "250ms");
     ck_assert_uint_ne(to_json(buffer, sizeof(buffer)), 0);
     ck_assert_ptr_nonnull(strstr(buffer, "\"time.epoch\":0,"));
-    ck_assert_ptr_nonnull(strstr(buffer, "\"time.call_jitter\":3600000000000,"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"time.call_jitter\":250000000,"));
 }
 END_TEST
 
@@ -355,6 +372,7 @@ static Suite *config_suite(void) {
     tcase_add_test(keys, test_set_unknown_key);
     tcase_add_test(keys, test_set_bad_values);
     tcase_add_test(keys, test_set_below_minimum);
+    tcase_add_test(keys, test_set_above_maximum);
     suite_add_tcase(suite, keys);
     TCase *durations = tcase_create("durations");
     tcase_add_test(durations, test_duration_units);
