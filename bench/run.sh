@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# run.sh: per-call cost of write, clock_gettime and getrandom natively, under libmoonshim.so and
-# under two peers (strace fault injection, libfiu's POSIX preload).
+# run.sh: two tables. First, the per-call cost of write, clock_gettime and getrandom natively,
+# under libmoonshim.so and under two peers (strace fault injection, libfiu's POSIX preload).
+# Second, the cost of a thread handoff (bench/handoff.c: futex and mutex/condvar ping-pong)
+# natively, unpinned and pinned to one CPU, and under libmoonshim.so.
 #
 # Usage: bash bench/run.sh [BUILD_DIR]      (default BUILD_DIR: build)
 # Environment: CC (default cc), BENCH_SCALE (divide every N by this, default 1; for a smoke run),
 #              BENCH_RUNS (timed runs per measurement, default 5), BENCH_TIMER=date (time with
-#              date even if hyperfine is installed).
+#              date even if hyperfine is installed), BENCH_ONLY=calls|handoff (one table only).
 #
-# Method: bench/loop.c is compiled with $CC -O2 into a temporary directory. Each cell times the
-# loop at N calls and at 0 calls, in the same configuration, and reports
-# (median(N) - median(0)) / N, so start-up (loading the shim, strace attaching, fiu-run's bash)
-# is not charged to the calls. Timing is hyperfine's when it is installed (no shell in between),
-# else date +%s%N around each run; either way the median of BENCH_RUNS runs after one warm-up.
-# Every measured command is pinned to one CPU with taskset, as the design pins a simulation; the
-# last column repeats strace unpinned, where each ptrace stop crosses CPUs and costs far more.
-# LD_PRELOAD is set by `env` (or by fiu-run) right before the loop is exec'd, never on taskset,
+# Method: bench/loop.c and bench/handoff.c are compiled with $CC -O2 into a temporary directory.
+# Each cell times the program at N calls (or round trips) and at 0, in the same configuration,
+# and reports (median(N) - median(0)) / N, so start-up (loading the shim, strace attaching,
+# fiu-run's bash, creating the second thread) is not charged to the calls. Timing is hyperfine's
+# when it is installed (no shell in between), else date +%s%N around each run; either way the
+# median of BENCH_RUNS runs after one warm-up.
+# In the first table every measured command is pinned to one CPU with taskset, as the design pins
+# a simulation; its last column repeats strace unpinned, where each ptrace stop crosses CPUs and
+# costs far more. The second table says per column how it is pinned.
+# LD_PRELOAD is set by `env` (or by fiu-run) right before the program is exec'd, never on taskset,
 # strace or hyperfine themselves. Peers that are not installed are skipped with a message.
 # Exits 1 if any measured run failed (its cell says "fail"), 2 on a usage or setup error.
 set -euo pipefail
@@ -22,6 +26,7 @@ set -euo pipefail
 build_dir=${1:-build}
 scale=${BENCH_SCALE:-1}
 runs=${BENCH_RUNS:-5}
+only=${BENCH_ONLY:-}
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 die() {
@@ -32,6 +37,7 @@ die() {
 [[ $# -le 1 ]] || die "usage: bash bench/run.sh [BUILD_DIR]"
 [[ $scale =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALE must be a positive integer, not '$scale'"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
+[[ $only =~ ^(|calls|handoff)$ ]] || die "BENCH_ONLY must be calls or handoff, not '$only'"
 shim_lib=$(cd "$build_dir" 2>/dev/null && pwd)/shim/libmoonshim.so ||
     die "build directory '$build_dir' does not exist (meson setup $build_dir first)"
 [[ -f $shim_lib ]] || die "$shim_lib is missing: run 'meson compile -C $build_dir' first"
@@ -41,6 +47,9 @@ trap 'rm -rf "$work"' EXIT
 loop=$work/loop
 "${CC:-cc}" -O2 -Wall -Wextra -std=c11 -o "$loop" "$bench_dir/loop.c" ||
     die "could not compile $bench_dir/loop.c"
+handoff=$work/handoff
+"${CC:-cc}" -O2 -Wall -Wextra -std=c11 -pthread -o "$handoff" "$bench_dir/handoff.c" ||
+    die "could not compile $bench_dir/handoff.c"
 
 # Pin to the first CPU this shell may use; without taskset nothing is pinned.
 pin=()
@@ -60,6 +69,8 @@ elif command -v hyperfine >/dev/null && hyperfine --help | grep -q -- '--shell=n
 else
     echo "run.sh: hyperfine not found (apt-get install -y hyperfine); timing with date" >&2
 fi
+timer="date"
+((use_hyperfine == 0)) || timer=hyperfine
 have_strace=0
 if command -v strace >/dev/null; then
     have_strace=1
@@ -135,55 +146,107 @@ ratio() {
                                      else print "-" }'
 }
 
-# Call counts per configuration, chosen so each timed run takes roughly 0.5-1 s on a 2-vCPU
-# machine: the shim's trapped calls cost microseconds, strace's tens of microseconds.
-declare -A native_n=([write]=2000000 [clock]=40000000 [getrandom]=1000000 [raw_clock]=2000000)
-declare -A shim_n=([write]=2000000 [clock]=10000000 [getrandom]=200000 [raw_clock]=200000)
-declare -A strace_call=([write]=write [getrandom]=getrandom [raw_clock]=clock_gettime)
-declare -A strace_ret=([write]=1 [getrandom]=16 [raw_clock]=0)
-strace_n=20000
-strace_unpinned_n=2000
-fiu_n=1000000
+# The first table: the cost of one intercepted call.
+calls_table() {
+    # Call counts per configuration, chosen so each timed run takes roughly 0.5-1 s on a 2-vCPU
+    # machine: the shim's trapped calls cost microseconds, strace's tens of microseconds.
+    local workload call strace_cmd
+    local -A native_n=([write]=2000000 [clock]=40000000 [getrandom]=1000000 [raw_clock]=2000000)
+    local -A shim_n=([write]=2000000 [clock]=10000000 [getrandom]=200000 [raw_clock]=200000)
+    local -A strace_call=([write]=write [getrandom]=getrandom [raw_clock]=clock_gettime)
+    local -A strace_ret=([write]=1 [getrandom]=16 [raw_clock]=0)
+    local strace_n=20000 strace_unpinned_n=2000 fiu_n=1000000
 
-declare -A native shim strace strace_unpinned fiu
-for workload in write clock getrandom raw_clock; do
-    echo "run.sh: measuring $workload" >&2
-    native[$workload]=$(per_call_ns "${native_n[$workload]}" "${pin[@]}" "$loop" "$workload")
-    shim[$workload]=$(per_call_ns "${shim_n[$workload]}" "${pin[@]}" \
-        env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1 "$loop" "$workload")
-    strace[$workload]=-
-    strace_unpinned[$workload]=-
-    fiu[$workload]=-
-    if ((have_strace)) && [[ -n ${strace_call[$workload]:-} ]]; then
-        call=${strace_call[$workload]}
-        strace_cmd=(strace -f -qq -o /dev/null -e "trace=$call"
-            -e "inject=$call:retval=${strace_ret[$workload]}" "$loop" "$workload")
-        strace[$workload]=$(per_call_ns "$strace_n" "${pin[@]}" "${strace_cmd[@]}")
-        strace_unpinned[$workload]=$(per_call_ns "$strace_unpinned_n" "${strace_cmd[@]}")
-    fi
-    if ((have_fiu)) && [[ $workload == write ]]; then
-        fiu[$workload]=$(per_call_ns "$fiu_n" "${pin[@]}" fiu-run -x "$loop" "$workload")
-    fi
-done
-# strace cannot see vDSO clock reads, so the clock row borrows raw_clock's strace numbers (marked
-# with *) and compares them with what the program natively pays for a clock read.
-[[ ${strace[raw_clock]} == - ]] || strace[clock]="${strace[raw_clock]}*"
-[[ ${strace_unpinned[raw_clock]} == - ]] || strace_unpinned[clock]="${strace_unpinned[raw_clock]}*"
+    local -A native shim strace strace_unpinned fiu
+    for workload in write clock getrandom raw_clock; do
+        echo "run.sh: measuring $workload" >&2
+        native[$workload]=$(per_call_ns "${native_n[$workload]}" "${pin[@]}" "$loop" "$workload")
+        shim[$workload]=$(per_call_ns "${shim_n[$workload]}" "${pin[@]}" \
+            env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1 "$loop" "$workload")
+        strace[$workload]=-
+        strace_unpinned[$workload]=-
+        fiu[$workload]=-
+        if ((have_strace)) && [[ -n ${strace_call[$workload]:-} ]]; then
+            call=${strace_call[$workload]}
+            strace_cmd=(strace -f -qq -o /dev/null -e "trace=$call"
+                -e "inject=$call:retval=${strace_ret[$workload]}" "$loop" "$workload")
+            strace[$workload]=$(per_call_ns "$strace_n" "${pin[@]}" "${strace_cmd[@]}")
+            strace_unpinned[$workload]=$(per_call_ns "$strace_unpinned_n" "${strace_cmd[@]}")
+        fi
+        if ((have_fiu)) && [[ $workload == write ]]; then
+            fiu[$workload]=$(per_call_ns "$fiu_n" "${pin[@]}" fiu-run -x "$loop" "$workload")
+        fi
+    done
+    # strace cannot see vDSO clock reads, so the clock row borrows raw_clock's strace numbers
+    # (marked with *) and compares them with what the program natively pays for a clock read.
+    [[ ${strace[raw_clock]} == - ]] || strace[clock]="${strace[raw_clock]}*"
+    [[ ${strace_unpinned[raw_clock]} == - ]] || strace_unpinned[clock]="${strace_unpinned[raw_clock]}*"
 
-timer="date"
-((use_hyperfine == 0)) || timer=hyperfine
-echo
-echo "ns per call = (median(N calls) - median(0 calls)) / N; median of $runs runs ($timer);"
-echo "pinned to CPU $cpu except the last column; ratios are against native."
-printf '%-10s %9s %9s %8s %9s %8s %9s %8s %11s\n' workload native shim shim/nat \
-    strace str/nat fiu fiu/nat strace-unpin
-for workload in write clock getrandom raw_clock; do
-    printf '%-10s %9s %9s %8s %9s %8s %9s %8s %11s\n' "$workload" "${native[$workload]}" \
-        "${shim[$workload]}" "$(ratio "${shim[$workload]}" "${native[$workload]}")" \
-        "${strace[$workload]}" "$(ratio "${strace[$workload]%\*}" "${native[$workload]}")" \
-        "${fiu[$workload]}" "$(ratio "${fiu[$workload]}" "${native[$workload]}")" \
-        "${strace_unpinned[$workload]}"
-done
-echo "* clock: strace cannot see vDSO reads; its cells are raw_clock's (SYS_clock_gettime)."
-echo "- : not applicable (fiu-run -x wraps write but not clock_gettime or getrandom) or skipped."
+    echo
+    echo "ns per call = (median(N calls) - median(0 calls)) / N; median of $runs runs ($timer);"
+    echo "pinned to CPU $cpu except the last column; ratios are against native."
+    printf '%-10s %9s %9s %8s %9s %8s %9s %8s %11s\n' workload native shim shim/nat \
+        strace str/nat fiu fiu/nat strace-unpin
+    for workload in write clock getrandom raw_clock; do
+        printf '%-10s %9s %9s %8s %9s %8s %9s %8s %11s\n' "$workload" "${native[$workload]}" \
+            "${shim[$workload]}" "$(ratio "${shim[$workload]}" "${native[$workload]}")" \
+            "${strace[$workload]}" "$(ratio "${strace[$workload]%\*}" "${native[$workload]}")" \
+            "${fiu[$workload]}" "$(ratio "${fiu[$workload]}" "${native[$workload]}")" \
+            "${strace_unpinned[$workload]}"
+    done
+    echo "* clock: strace cannot see vDSO reads; its cells are raw_clock's (SYS_clock_gettime)."
+    echo "- : not applicable (fiu-run -x wraps write but not clock_gettime or getrandom) or skipped."
+}
+
+# The second table: a handoff between two threads (bench/handoff.c), natively with the kernel's
+# own placement and pinned to one CPU, and under the shim pinned (its default, threads.pin) and not.
+# Cells are ns per round trip (two handoffs). Nothing here goes through taskset except the
+# native-pin column: the shim pins itself to the CPU it starts on.
+handoff_table() {
+    # Round trips per configuration, chosen so each timed run takes roughly 0.3-1 s on a 2-vCPU
+    # machine (native 5-20 us, shim 15-35 us pinned and 75-150 us unpinned per round trip).
+    local workload
+    local -A native_n=([futex]=50000 [mutexcond]=50000)
+    local -A pinned_n=([futex]=100000 [mutexcond]=50000)
+    local -A shim_n=([futex]=40000 [mutexcond]=20000)
+    local -A nopin_n=([futex]=5000 [mutexcond]=5000)
+    local -A native pinned shim nopin
+    local shim_env=(env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1)
+    for workload in futex mutexcond; do
+        echo "run.sh: measuring handoff $workload" >&2
+        native[$workload]=$(per_call_ns "${native_n[$workload]}" "$handoff" "$workload")
+        pinned[$workload]=-
+        if ((${#pin[@]})); then
+            pinned[$workload]=$(per_call_ns "${pinned_n[$workload]}" "${pin[@]}" "$handoff" "$workload")
+        fi
+        shim[$workload]=$(per_call_ns "${shim_n[$workload]}" "${shim_env[@]}" "$handoff" "$workload")
+        nopin[$workload]=$(per_call_ns "${nopin_n[$workload]}" "${shim_env[@]}" \
+            MOONSHIM_FAULTS=threads.pin=off "$handoff" "$workload")
+    done
+
+    echo
+    echo "ns per round trip (= 2 handoffs) = (median(N) - median(0)) / N; median of $runs runs"
+    echo "($timer). native: unpinned; native-pin: taskset -c $cpu; shim: pinned by the shim itself"
+    echo "(threads.pin, the default); shim-nopin: MOONSHIM_FAULTS=threads.pin=off. shim/fut and"
+    echo "shim/fut-pin: the shim cell over native futex unpinned and pinned."
+    printf '%-10s %9s %10s %9s %10s %8s %12s\n' workload native native-pin shim shim-nopin \
+        shim/fut shim/fut-pin
+    for workload in futex mutexcond; do
+        printf '%-10s %9s %10s %9s %10s %8s %12s\n' "$workload" "${native[$workload]}" \
+            "${pinned[$workload]}" "${shim[$workload]}" "${nopin[$workload]}" \
+            "$(ratio "${shim[$workload]}" "${native[futex]}")" \
+            "$(ratio "${shim[$workload]}" "${pinned[futex]}")"
+    done
+    echo "target: shim mutexcond / native unpinned futex <= 1.5x;" \
+        "measured $(ratio "${shim[mutexcond]}" "${native[futex]}")"
+}
+
+case $only in
+calls) calls_table ;;
+handoff) handoff_table ;;
+*)
+    calls_table
+    handoff_table
+    ;;
+esac
 [[ ! -e $work/failed ]] || exit 1

@@ -42,10 +42,10 @@ _Static_assert(offsetof(struct shim_clone_snapshot, rdi) == 64, "clone_entry.S o
 _Static_assert(offsetof(struct shim_clone_snapshot, r10) == 104, "clone_entry.S offsets");
 
 static uint32_t baton[SCHED_THREADS_MAX];
-/* CLONE_CHILD_CLEARTID address of each thread, and of threads that have exited (see
- * futex_wait_exited). */
+/* CLONE_CHILD_CLEARTID address of each thread. */
 static uint64_t clear_tid[SCHED_THREADS_MAX];
-static uint64_t exited_clear_tid[SCHED_THREADS_MAX]; /* a set, not indexed by thread */
+/* The tid word of a thread that has just left the simulation, for the next thread to wait on. */
+static uint32_t *exited_tid_word;
 static const char *waiting_in[SCHED_THREADS_MAX];
 /* The thread holding the baton, and each thread's last intercepted call: for the watchdog. */
 static volatile uint32_t running_thread;
@@ -76,10 +76,24 @@ static void real_futex_wake(uint32_t *word) {
     shim_syscall3(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1);
 }
 
+/* The kernel clears an exiting thread's CLONE_CHILD_CLEARTID word (and wakes real waiters) only
+ * once the thread is truly gone, some real time after it left the simulation. glibc frees or
+ * reuses the thread's stack only after seeing that word at 0, so if the simulation went on before
+ * the kernel got there, stack addresses would depend on timing. The thread that receives the baton
+ * from an exiting one therefore waits for the word first. Not FUTEX_PRIVATE: the kernel's wake is
+ * a shared one. */
+static void wait_for_exited_thread(void) {
+    uint32_t *word = __atomic_exchange_n(&exited_tid_word, 0, __ATOMIC_ACQ_REL);
+    if (!word) return;
+    for (uint32_t value; (value = __atomic_load_n(word, __ATOMIC_ACQUIRE)) != 0;)
+        shim_syscall4(SYS_futex, word, FUTEX_WAIT, value, 0);
+}
+
 void shim_thread_wait_turn(uint32_t self) {
     while (__atomic_exchange_n(&baton[self], 0, __ATOMIC_ACQUIRE) == 0)
         real_futex_wait(&baton[self], 0);
     running_thread = self;
+    wait_for_exited_thread();
 }
 
 void shim_thread_note_call(uint32_t self, uint32_t call) {
@@ -188,10 +202,6 @@ long shim_emulate_clone(long number, long long *registers) {
     }
     uint64_t clear = number == SYS_clone3 ? args3.child_tid : (uint64_t)raw[3];
     clear_tid[thread] = (flags & CLONE_CHILD_CLEARTID) ? clear : 0;
-    /* glibc reuses the stacks (and so the tid words) of joined threads: the word now belongs to
-     * a live thread, and a join on it must wait for that one in the simulation. */
-    for (uint32_t slot = 0; clear_tid[thread] && slot < SCHED_THREADS_MAX; slot++)
-        if (exited_clear_tid[slot] == clear_tid[thread]) exited_clear_tid[slot] = 0;
     waiting_in[thread] = 0;
     shim_record(SYS_clone3, thread, (long)flags, thread); /* a switch point, after the clone */
     return result;
@@ -204,11 +214,7 @@ long shim_emulate_exit(const long args[6]) {
                                     .arg = {(int64_t)clear_tid[self], self}};
     struct sched_decision decision;
     shim_decide_no_switch(&request, &decision);
-    for (uint32_t slot = 0; clear_tid[self] && slot < SCHED_THREADS_MAX; slot++) {
-        if (exited_clear_tid[slot]) continue;
-        exited_clear_tid[slot] = clear_tid[self];
-        break;
-    }
+    __atomic_store_n(&exited_tid_word, (uint32_t *)(uintptr_t)clear_tid[self], __ATOMIC_RELEASE);
     clear_tid[self] = 0;
     if (decision.next_thread == SCHED_THREAD_NONE) {
         /* The last thread leaves without exit_group: the process ends here. */
@@ -220,25 +226,8 @@ long shim_emulate_exit(const long args[6]) {
     for (;;) shim_syscall1(SYS_exit, args[0]);
 }
 
-/* A wait on the CLONE_CHILD_CLEARTID word of a thread that has exited: the kernel clears the word
- * and wakes real waiters once the thread is truly gone, which is what lets pthread_join free its
- * stack safely. So wait for the kernel, for real; it is about to happen. Returns 1 if handled. */
-SHIM_READS_PROGRAM_MEMORY static int futex_wait_exited(uint32_t *address, uint32_t value) {
-    for (uint32_t t = 0; t < SCHED_THREADS_MAX; t++) {
-        if (exited_clear_tid[t] != (uint64_t)(uintptr_t)address) continue;
-        /* Not FUTEX_PRIVATE: the kernel's wake for CLONE_CHILD_CLEARTID is a shared one, and a
-         * private waiter has a different key. */
-        while (__atomic_load_n(address, __ATOMIC_ACQUIRE) == value)
-            shim_syscall4(SYS_futex, address, FUTEX_WAIT, value, 0);
-        exited_clear_tid[t] = 0;
-        return 1;
-    }
-    return 0;
-}
-
 SHIM_READS_PROGRAM_MEMORY static long futex_wait(uint32_t *address, uint32_t value, uint32_t bitset, int64_t deadline,
                        int64_t mode) {
-    if (futex_wait_exited(address, value)) return 0;
     if (__atomic_load_n(address, __ATOMIC_ACQUIRE) != value) {
         shim_record(SYS_futex, (int64_t)(uintptr_t)address, FUTEX_WAIT, -EAGAIN);
         return -EAGAIN;
