@@ -182,6 +182,10 @@ long shim_emulate_clone(long number, long long *registers) {
         return result;
     }
     int is_thread = (flags & CLONE_THREAD) != 0;
+    if (is_thread && !(flags & CLONE_SETTLS))
+        shim_fatal(SHIM_EXIT_SIMULATION, "unsupported",
+                   "unsupported: clone(CLONE_THREAD) without CLONE_SETTLS: the shim keeps per-thread "
+                   "state in thread-local storage (pthread_create always sets it)");
     int32_t thread = is_thread ? register_thread() : -1;
     uint64_t child_sp = prepare_child_stack(stack_top, registers, thread);
     long result;

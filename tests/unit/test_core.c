@@ -270,7 +270,7 @@ END_TEST
 /* One mutation of the script: request `index`, and how to change it. */
 struct mutation {
     int index;
-    int field; /* 0 kind, 1 call, 2 arg[0], 3 arg[1], 4 result */
+    int field; /* 0 kind, 1 call, 2..5 arg[0..3], 6 result */
     int64_t value;
 };
 
@@ -278,9 +278,8 @@ static void apply(struct sched_request *request, const struct mutation *mutation
     switch (mutation->field) {
     case 0: request->kind = (uint32_t)mutation->value; break;
     case 1: request->call = (uint32_t)mutation->value; break;
-    case 2: request->arg[0] = mutation->value; break;
-    case 3: request->arg[1] = mutation->value; break;
-    default: request->result = mutation->value; break;
+    case 6: request->result = mutation->value; break;
+    default: request->arg[mutation->field - 2] = mutation->value; break;
     }
 }
 
@@ -289,10 +288,13 @@ START_TEST(test_hash_differs_when_any_request_differs) {
         {0, 0, SCHED_REQ_RANDOM},       {0, 1, 229},
         {0, 2, SCHED_CLOCK_TAI},        {1, 1, SYSCALL_GETPID + 1},
         {1, 2, 50},                     {1, 3, 60},
-        {1, 4, -7},                     {2, 2, 17},
+        {1, 6, -7},                     {2, 2, 17},
         {2, 1, 319},                    {3, 2, 1001},
         {3, 3, SCHED_CLOCK_MONOTONIC},  {4, 2, SCHED_CLOCK_MONOTONIC},
-        {5, 0, SCHED_REQ_CLOCK_READ},   {5, 4, 1},
+        {5, 0, SCHED_REQ_CLOCK_READ},   {5, 6, 1},
+        {1, 4, 8},                      {1, 5, 9},
+        /* Only the kind differs: a wake of nobody decides exactly what the record did. */
+        {5, 0, SCHED_REQ_FUTEX_WAKE},
     };
     struct sched_request script[SCRIPT_LENGTH];
     fill_script(script);
