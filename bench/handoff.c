@@ -1,6 +1,6 @@
 /* handoff.c: two threads pass the turn back and forth, timed from outside by bench/handoff.sh.
  *
- * Usage: handoff mutexcond|futex N
+ * Usage: handoff [--split] mutexcond|futex N
  *   mutexcond  N round trips through one pthread mutex, two condition variables and a turn
  *              variable: the main thread gives the turn to the partner (turn = 1, signal the
  *              partner's condvar) and waits on its own condvar until the partner gives it back.
@@ -9,6 +9,12 @@
  *              FUTEX_WAIT_PRIVATE on our own word while it is 0. No libc locking at all.
  *
  * One round trip is two handoffs: main -> partner -> main.
+ *
+ * With --split, the main thread is bound to the first CPU it may use and the partner to the
+ * second (sched_setaffinity, pthread_attr_setaffinity_np), so every handoff crosses CPUs; without
+ * it the kernel places the two threads (and a taskset outside can pin both to one CPU). --split
+ * fails (exit 1) if fewer than two CPUs are allowed. Under the shim, use it only with
+ * MOONSHIM_FAULTS=threads.pin=off: the shim's own pin happens before main and would be undone.
  *
  * The program never times itself: under the shim every clock is virtual, so only a clock outside
  * the process (hyperfine, date) measures real cost. N = 0 still creates and joins the partner
@@ -20,6 +26,7 @@
 #include <inttypes.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,13 +141,38 @@ static int parse_count(const char *text, uint64_t *count) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: handoff mutexcond|futex N\n");
+    fprintf(stderr, "usage: handoff [--split] mutexcond|futex N\n");
     return 2;
+}
+
+/* Binds the calling thread to the first allowed CPU and sets `attributes` to the second. */
+static void split_cpus(pthread_attr_t *attributes) {
+    cpu_set_t allowed, one;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) fail("sched_getaffinity", errno);
+    int cpus[2], found = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++)
+        if (CPU_ISSET(cpu, &allowed)) cpus[found++] = cpu;
+    if (found < 2) {
+        fprintf(stderr, "handoff: --split needs two allowed CPUs, this process has %d\n", found);
+        exit(1);
+    }
+    CPU_ZERO(&one);
+    CPU_SET(cpus[1], &one);
+    check(pthread_attr_setaffinity_np(attributes, sizeof(one), &one),
+          "pthread_attr_setaffinity_np");
+    CPU_ZERO(&one);
+    CPU_SET(cpus[0], &one);
+    if (sched_setaffinity(0, sizeof(one), &one) != 0) fail("sched_setaffinity", errno);
 }
 
 int main(int argc, char **argv) {
     struct handoff h;
     memset(&h, 0, sizeof(h));
+    int split = argc > 1 && strcmp(argv[1], "--split") == 0;
+    if (split) {
+        argc--;
+        argv++;
+    }
     if (argc != 3 || parse_count(argv[2], &h.rounds) != 0) return usage();
     void *(*partner)(void *);
     void (*run)(struct handoff *);
@@ -160,8 +192,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "handoff: unknown workload '%s'\n", argv[1]);
         return usage();
     }
+    pthread_attr_t attributes;
+    check(pthread_attr_init(&attributes), "pthread_attr_init");
+    if (split) split_cpus(&attributes);
     pthread_t thread;
-    check(pthread_create(&thread, NULL, partner, &h), "pthread_create");
+    check(pthread_create(&thread, &attributes, partner, &h), "pthread_create");
+    check(pthread_attr_destroy(&attributes), "pthread_attr_destroy");
     run(&h);
     check(pthread_join(thread, NULL), "pthread_join");
     if (h.partner_rounds != h.rounds) {

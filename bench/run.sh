@@ -149,10 +149,12 @@ ratio() {
 # The first table: the cost of one intercepted call.
 calls_table() {
     # Call counts per configuration, chosen so each timed run takes roughly 0.5-1 s on a 2-vCPU
-    # machine: the shim's trapped calls cost microseconds, strace's tens of microseconds.
+    # machine: the shim's trapped calls cost microseconds, strace's tens of microseconds. The
+    # shim's clock count stays below threads.livelock_calls (default 10 000 000): a clock read
+    # does not move virtual time, so more reads in a row than that end the run as a livelock.
     local workload call strace_cmd
     local -A native_n=([write]=2000000 [clock]=40000000 [getrandom]=1000000 [raw_clock]=2000000)
-    local -A shim_n=([write]=2000000 [clock]=10000000 [getrandom]=200000 [raw_clock]=200000)
+    local -A shim_n=([write]=2000000 [clock]=5000000 [getrandom]=200000 [raw_clock]=200000)
     local -A strace_call=([write]=write [getrandom]=getrandom [raw_clock]=clock_gettime)
     local -A strace_ret=([write]=1 [getrandom]=16 [raw_clock]=0)
     local strace_n=20000 strace_unpinned_n=2000 fiu_n=1000000
@@ -180,7 +182,8 @@ calls_table() {
     # strace cannot see vDSO clock reads, so the clock row borrows raw_clock's strace numbers
     # (marked with *) and compares them with what the program natively pays for a clock read.
     [[ ${strace[raw_clock]} == - ]] || strace[clock]="${strace[raw_clock]}*"
-    [[ ${strace_unpinned[raw_clock]} == - ]] || strace_unpinned[clock]="${strace_unpinned[raw_clock]}*"
+    [[ ${strace_unpinned[raw_clock]} == - ]] ||
+        strace_unpinned[clock]="${strace_unpinned[raw_clock]}*"
 
     echo
     echo "ns per call = (median(N calls) - median(0 calls)) / N; median of $runs runs ($timer);"
@@ -195,50 +198,62 @@ calls_table() {
             "${strace_unpinned[$workload]}"
     done
     echo "* clock: strace cannot see vDSO reads; its cells are raw_clock's (SYS_clock_gettime)."
-    echo "- : not applicable (fiu-run -x wraps write but not clock_gettime or getrandom) or skipped."
+    echo "- : not applicable (fiu-run -x wraps write but not clock_gettime or getrandom)" \
+        "or skipped."
 }
 
-# The second table: a handoff between two threads (bench/handoff.c), natively with the kernel's
-# own placement and pinned to one CPU, and under the shim pinned (its default, threads.pin) and not.
-# Cells are ns per round trip (two handoffs). Nothing here goes through taskset except the
-# native-pin column: the shim pins itself to the CPU it starts on.
+# The second table: a handoff between two threads (bench/handoff.c), natively and under the shim.
+# Cells are ns per round trip (two handoffs). Natively: unpinned (the kernel places the threads),
+# split (one thread per CPU, bound inside the program) and pinned (taskset, both on one CPU).
+# Under the shim: pinned by the shim itself (threads.pin, the default; no taskset) and not.
 handoff_table() {
     # Round trips per configuration, chosen so each timed run takes roughly 0.3-1 s on a 2-vCPU
-    # machine (native 5-20 us, shim 15-35 us pinned and 75-150 us unpinned per round trip).
+    # machine (per round trip: native 5-50 us, split 40-90 us, shim 12-35 us pinned and
+    # 60-150 us unpinned). Unpinned native varies most: see bench/README.md.
     local workload
-    local -A native_n=([futex]=50000 [mutexcond]=50000)
+    local -A native_n=([futex]=20000 [mutexcond]=20000)
+    local -A split_n=([futex]=10000 [mutexcond]=10000)
     local -A pinned_n=([futex]=100000 [mutexcond]=50000)
     local -A shim_n=([futex]=40000 [mutexcond]=20000)
     local -A nopin_n=([futex]=5000 [mutexcond]=5000)
-    local -A native pinned shim nopin
+    local -A native split pinned shim nopin
     local shim_env=(env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1)
+    local cpus
+    cpus=$(nproc)
     for workload in futex mutexcond; do
         echo "run.sh: measuring handoff $workload" >&2
         native[$workload]=$(per_call_ns "${native_n[$workload]}" "$handoff" "$workload")
+        split[$workload]=-
+        if ((cpus >= 2)); then
+            split[$workload]=$(per_call_ns "${split_n[$workload]}" "$handoff" --split "$workload")
+        fi
         pinned[$workload]=-
         if ((${#pin[@]})); then
-            pinned[$workload]=$(per_call_ns "${pinned_n[$workload]}" "${pin[@]}" "$handoff" "$workload")
+            pinned[$workload]=$(per_call_ns "${pinned_n[$workload]}" "${pin[@]}" \
+                "$handoff" "$workload")
         fi
-        shim[$workload]=$(per_call_ns "${shim_n[$workload]}" "${shim_env[@]}" "$handoff" "$workload")
+        shim[$workload]=$(per_call_ns "${shim_n[$workload]}" "${shim_env[@]}" \
+            "$handoff" "$workload")
         nopin[$workload]=$(per_call_ns "${nopin_n[$workload]}" "${shim_env[@]}" \
             MOONSHIM_FAULTS=threads.pin=off "$handoff" "$workload")
     done
 
     echo
     echo "ns per round trip (= 2 handoffs) = (median(N) - median(0)) / N; median of $runs runs"
-    echo "($timer). native: unpinned; native-pin: taskset -c $cpu; shim: pinned by the shim itself"
-    echo "(threads.pin, the default); shim-nopin: MOONSHIM_FAULTS=threads.pin=off. shim/fut and"
-    echo "shim/fut-pin: the shim cell over native futex unpinned and pinned."
-    printf '%-10s %9s %10s %9s %10s %8s %12s\n' workload native native-pin shim shim-nopin \
-        shim/fut shim/fut-pin
+    echo "($timer). native: unpinned; split: one thread per CPU; pin: both on CPU $cpu (taskset);"
+    echo "shim: pinned by the shim (threads.pin, default); shim-nopin: threads.pin=off."
+    echo "shim/fut, shim/split, shim/pin: the shim cell over that column's native futex cell."
+    printf '%-10s %8s %8s %8s %8s %10s %8s %10s %8s\n' workload native split pin shim \
+        shim-nopin shim/fut shim/split shim/pin
     for workload in futex mutexcond; do
-        printf '%-10s %9s %10s %9s %10s %8s %12s\n' "$workload" "${native[$workload]}" \
-            "${pinned[$workload]}" "${shim[$workload]}" "${nopin[$workload]}" \
-            "$(ratio "${shim[$workload]}" "${native[futex]}")" \
+        printf '%-10s %8s %8s %8s %8s %10s %8s %10s %8s\n' "$workload" "${native[$workload]}" \
+            "${split[$workload]}" "${pinned[$workload]}" "${shim[$workload]}" \
+            "${nopin[$workload]}" "$(ratio "${shim[$workload]}" "${native[futex]}")" \
+            "$(ratio "${shim[$workload]}" "${split[futex]}")" \
             "$(ratio "${shim[$workload]}" "${pinned[futex]}")"
     done
-    echo "target: shim mutexcond / native unpinned futex <= 1.5x;" \
-        "measured $(ratio "${shim[mutexcond]}" "${native[futex]}")"
+    echo "target: shim mutexcond / native unpinned futex <= 1.5x:" \
+        "$(ratio "${shim[mutexcond]}" "${native[futex]}")"
 }
 
 case $only in

@@ -20,6 +20,7 @@ enum sched_clock_kind {
 
 struct sched_clock {
     int64_t monotonic_ns;
+    int64_t monotonic_limit_ns; /* the last instant at which every clock still fits an int64 */
     int64_t realtime_offset_ns; /* realtime = monotonic + offset */
     int64_t cpu_per_call_ns;
     uint64_t calls;
@@ -28,7 +29,10 @@ struct sched_clock {
 void sched_clock_init(struct sched_clock *clock, const struct sched_config *config);
 /* Reads a clock; asserts the kind is known. */
 int64_t sched_clock_read(const struct sched_clock *clock, enum sched_clock_kind kind);
-/* Moves monotonic time forward to `monotonic_ns`; never backwards (asserts). */
+/* Moves monotonic time forward to `monotonic_ns`; never backwards (asserts), never past the limit
+ * (asserts: deadlines beyond it are treated as never by the core). */
 void sched_clock_advance_to(struct sched_clock *clock, int64_t monotonic_ns);
+/* Moves monotonic time forward by `nanoseconds` >= 0, stopping at the limit. */
+void sched_clock_advance_by(struct sched_clock *clock, int64_t nanoseconds);
 
 #endif

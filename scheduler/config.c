@@ -10,6 +10,8 @@ enum config_type {
     CONFIG_DURATION, /* int64 nanoseconds, written with a unit */
     CONFIG_INTEGER,  /* int64, plain decimal (may be negative) */
     CONFIG_BOOLEAN,  /* 0 or 1, written on/off, true/false, yes/no, 1/0 */
+    CONFIG_PROBABILITY, /* a fraction of SCHED_PROBABILITY_ONE */
+    CONFIG_STRING,   /* a char array of SCHED_CONFIG_VALUE_MAX */
 };
 
 struct config_key {
@@ -44,6 +46,43 @@ static const struct config_key config_keys[] = {
     {"threads.stall_timeout", CONFIG_DURATION,
      offsetof(struct sched_config, threads_stall_timeout_ns), 10 * SECOND_NS, 0,
      86400 * SECOND_NS},
+#define STORAGE_PROBABILITY(name, field)                                                          \
+    {name, CONFIG_PROBABILITY, offsetof(struct sched_config, field), 0, 0, SCHED_PROBABILITY_ONE}
+#define LATENCY(name, field, default_ns)                                                          \
+    {name, CONFIG_DURATION, offsetof(struct sched_config, field), default_ns, 0, SECOND_NS}
+    {"storage.paths", CONFIG_STRING, offsetof(struct sched_config, storage_paths), 0, 0, 0},
+    {"storage.latency", CONFIG_BOOLEAN, offsetof(struct sched_config, storage_latency), 1, 0, 1},
+    LATENCY("storage.read_latency_min", storage_read_latency_min_ns, 50000),
+    LATENCY("storage.read_latency_max", storage_read_latency_max_ns, 200000),
+    LATENCY("storage.write_latency_min", storage_write_latency_min_ns, 100000),
+    LATENCY("storage.write_latency_max", storage_write_latency_max_ns, 500000),
+    LATENCY("storage.sync_latency_min", storage_sync_latency_min_ns, 1000000),
+    LATENCY("storage.sync_latency_max", storage_sync_latency_max_ns, 5000000),
+    {"storage.iops", CONFIG_INTEGER, offsetof(struct sched_config, storage_iops), 25000, 1,
+     1000000000},
+    {"storage.bandwidth", CONFIG_INTEGER, offsetof(struct sched_config, storage_bandwidth),
+     150000000, 1, 1ll << 40},
+    STORAGE_PROBABILITY("storage.read_corruption", storage_read_corruption),
+    STORAGE_PROBABILITY("storage.write_corruption", storage_write_corruption),
+    STORAGE_PROBABILITY("storage.misdirected_read", storage_misdirected_read),
+    STORAGE_PROBABILITY("storage.misdirected_write", storage_misdirected_write),
+    STORAGE_PROBABILITY("storage.phantom_write", storage_phantom_write),
+    STORAGE_PROBABILITY("storage.sync_failure", storage_sync_failure),
+    STORAGE_PROBABILITY("storage.write_error", storage_write_error),
+    STORAGE_PROBABILITY("storage.short_write", storage_short_write),
+    {"storage.fsyncgate", CONFIG_BOOLEAN, offsetof(struct sched_config, storage_fsyncgate), 0, 0,
+     1},
+    {"storage.torn_writes", CONFIG_BOOLEAN, offsetof(struct sched_config, storage_torn_writes), 1,
+     0, 1},
+    {"storage.lost_unsynced", CONFIG_PROBABILITY,
+     offsetof(struct sched_config, storage_lost_unsynced), SCHED_PROBABILITY_ONE / 2, 0,
+     SCHED_PROBABILITY_ONE},
+    {"process.crash_at_call", CONFIG_INTEGER, offsetof(struct sched_config, process_crash_at_call),
+     0, 0, 1ll << 62},
+    {"process.crash_at", CONFIG_DURATION, offsetof(struct sched_config, process_crash_at_ns), 0, 0,
+     100ll * 365 * 86400 * SECOND_NS},
+    {"process.crash_probability", CONFIG_PROBABILITY,
+     offsetof(struct sched_config, process_crash_probability), 0, 0, SCHED_PROBABILITY_ONE},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -62,7 +101,10 @@ static int64_t *config_field(struct sched_config *config, const struct config_ke
 void sched_config_defaults(struct sched_config *config) {
     memset(config, 0, sizeof(*config));
     for (size_t i = 0; i < CONFIG_KEY_COUNT; i++)
-        *config_field(config, &config_keys[i]) = config_keys[i].default_value;
+        if (config_keys[i].type != CONFIG_STRING)
+            *config_field(config, &config_keys[i]) = config_keys[i].default_value;
+    /* The default modelled storage: the working directory the run starts in. */
+    config->storage_paths[0] = '.';
 }
 
 static void set_error(struct sched_config_error *error, int line, const char *key,
@@ -115,6 +157,51 @@ static int parse_integer(const char *text, int64_t *result) {
     return 0;
 }
 
+int sched_config_parse_probability(const char *text, int64_t *q32) {
+    /* Parsed by hand into an exact decimal (digits and a power of ten), so that the result never
+     * depends on the C library's locale or floating point. */
+    uint64_t digits = 0;
+    int64_t exponent = 0;
+    int seen_digit = 0, seen_point = 0;
+    const char *cursor = text;
+    for (; (*cursor >= '0' && *cursor <= '9') || *cursor == '.'; cursor++) {
+        if (*cursor == '.') {
+            if (seen_point) return -1;
+            seen_point = 1;
+            continue;
+        }
+        seen_digit = 1;
+        if (digits > 100000000000000000ull) continue; /* further digits are below resolution */
+        digits = digits * 10 + (uint64_t)(*cursor - '0');
+        if (seen_point) exponent--;
+    }
+    if (!seen_digit) return -1;
+    if (*cursor == '%') {
+        exponent -= 2;
+        cursor++;
+    } else if (*cursor == 'e' || *cursor == 'E') {
+        int negative = cursor[1] == '-';
+        cursor += 1 + (cursor[1] == '-' || cursor[1] == '+');
+        if (*cursor < '0' || *cursor > '9') return -1;
+        int64_t power = 0;
+        for (; *cursor >= '0' && *cursor <= '9'; cursor++)
+            if (power <= 40) power = power * 10 + (*cursor - '0'); /* bounded: no overflow */
+        if (power > 40) return -1;
+        exponent += negative ? -power : power;
+    }
+    if (*cursor != '\0') return -1;
+    /* value = digits * 10^exponent; q32 = value * 2^32, rounded down. */
+    __uint128_t scaled = (__uint128_t)digits << 32;
+    for (; exponent > 0; exponent--) {
+        scaled *= 10;
+        if (scaled > ((__uint128_t)1 << 33)) return -1;
+    }
+    for (; exponent < 0; exponent++) scaled /= 10;
+    if (scaled > ((__uint128_t)1 << 32)) return -1;
+    *q32 = (int64_t)scaled;
+    return 0;
+}
+
 static int parse_boolean(const char *text, int64_t *result) {
     static const char *const truths[] = {"1", "on", "true", "yes"};
     static const char *const lies[] = {"0", "off", "false", "no"};
@@ -147,7 +234,21 @@ int sched_config_try_set(struct sched_config *config, const char *name, const ch
     int64_t parsed = 0;
     int failed;
     const char *expected;
+    if (key->type == CONFIG_STRING) {
+        char *field = (char *)config + key->offset;
+        size_t length = strlen(value);
+        if (length >= SCHED_CONFIG_VALUE_MAX) {
+            set_error(error, 0, name, "value too long: ", value);
+            return -1;
+        }
+        memcpy(field, value, length + 1);
+        return 0;
+    }
     switch (key->type) {
+    case CONFIG_PROBABILITY:
+        failed = sched_config_parse_probability(value, &parsed);
+        expected = "not a probability (a decimal from 0 to 1, or a percentage): ";
+        break;
     case CONFIG_DURATION:
         failed = sched_config_parse_duration(value, &parsed);
         expected = "not a duration (a whole number with ns, us, ms, s, m or h): ";
@@ -293,7 +394,10 @@ size_t sched_config_to_json(const struct sched_config *config, char *buffer, siz
         if (i > 0) sched_text_char(&text, ',');
         sched_text_json_string(&text, key->name);
         sched_text_char(&text, ':');
-        sched_text_i64(&text, *(const int64_t *)(const void *)((const char *)config + key->offset));
+        if (key->type == CONFIG_STRING)
+            sched_text_json_string(&text, (const char *)config + key->offset);
+        else
+            sched_text_i64(&text, *(const int64_t *)(const void *)((const char *)config + key->offset));
     }
     sched_text_char(&text, '}');
     return text.truncated ? 0 : text.length;

@@ -25,7 +25,28 @@ struct sched_config {
     int64_t threads_pin;           /* boolean: pin the whole process to one CPU */
     int64_t threads_stall_timeout_ns; /* wall time a thread may hold the baton without a call
                                        * while others wait; 0 off (enforced by the shim) */
+    /* [storage] probabilities are per operation, as fractions of 2^32 (SCHED_PROBABILITY_ONE) */
+    char storage_paths[SCHED_CONFIG_VALUE_MAX]; /* comma-separated directories that are modelled */
+    int64_t storage_latency;       /* boolean: the performance model costs virtual time */
+    int64_t storage_read_latency_min_ns, storage_read_latency_max_ns;
+    int64_t storage_write_latency_min_ns, storage_write_latency_max_ns;
+    int64_t storage_sync_latency_min_ns, storage_sync_latency_max_ns;
+    int64_t storage_iops;
+    int64_t storage_bandwidth;     /* bytes per second */
+    int64_t storage_read_corruption, storage_write_corruption;
+    int64_t storage_misdirected_read, storage_misdirected_write;
+    int64_t storage_phantom_write, storage_sync_failure;
+    int64_t storage_write_error, storage_short_write;
+    int64_t storage_fsyncgate;     /* boolean: a failed fsync drops the unsynced data */
+    int64_t storage_torn_writes;   /* boolean: at a crash, unsynced sectors may be torn */
+    int64_t storage_lost_unsynced; /* probability an unsynced write or metadata change is lost */
+    /* [process] */
+    int64_t process_crash_at_call; /* crash at this intercepted call (event number); 0 off */
+    int64_t process_crash_at_ns;   /* crash at this much virtual time into the run; 0 off */
+    int64_t process_crash_probability;
 };
+
+#define SCHED_PROBABILITY_ONE (1ll << 32)
 
 struct sched_config_error {
     int line;                      /* INI line, or 1-based override item; 0 when not applicable */
@@ -48,6 +69,9 @@ int sched_config_try_parse_overrides(struct sched_config *config, const char *te
  * or 0 when it did not fit in `capacity` (capacity must be >= 1). */
 size_t sched_config_to_json(const struct sched_config *config, char *buffer, size_t capacity);
 
+/* Probabilities: a decimal in [0, 1] ("0.01", "1e-4", "1") or a percentage ("2.5%"), as a
+ * fraction of SCHED_PROBABILITY_ONE. */
+int sched_config_parse_probability(const char *text, int64_t *q32);
 /* Durations: an integer followed by ns, us, ms, s, m or h ("0" alone is allowed). */
 int sched_config_parse_duration(const char *text, int64_t *nanoseconds);
 

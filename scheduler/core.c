@@ -45,6 +45,26 @@ struct sched_prng *sched_core_stream(struct sched_core *core, enum sched_stream 
     return &core->streams[stream];
 }
 
+uint64_t sched_core_wake_value(const struct sched_core *core, uint32_t thread) {
+    MOON_ASSERT(thread < core->thread_count);
+    return core->threads[thread].wake_value;
+}
+
+int sched_core_site_active(struct sched_core *core, uint64_t site_key) {
+    if (site_key == 0) site_key = 1;
+    uint64_t mix = site_key;
+    uint32_t index = (uint32_t)(sched_splitmix64(&mix) % SCHED_SITES_MAX);
+    for (uint32_t probe = 0; probe < SCHED_SITES_MAX; probe++) {
+        struct sched_site *site = &core->sites[(index + probe) % SCHED_SITES_MAX];
+        if (site->key == site_key) return site->active;
+        if (site->key != 0) continue;
+        site->key = site_key;
+        site->active = (uint8_t)sched_prng_below(&core->streams[SCHED_STREAM_SITES], 2);
+        return site->active;
+    }
+    return 1;
+}
+
 int64_t sched_core_wake_result(const struct sched_core *core, uint32_t thread) {
     MOON_ASSERT(thread < core->thread_count);
     return core->threads[thread].wake_result;
@@ -68,10 +88,21 @@ static int fire_next_timer(struct sched_core *core) {
     if (event.time_ns > core->clock.monotonic_ns)
         sched_clock_advance_to(&core->clock, event.time_ns);
     uint8_t state = core->threads[event.thread].state;
-    if (state == SCHED_THREAD_SLEEPING) wake(core, event.thread, 0);
+    /* A sleeper's result was set when it went to sleep (0, or a storage verdict). */
+    if (state == SCHED_THREAD_SLEEPING) wake(core, event.thread, core->threads[event.thread].wake_result);
     else if (state == SCHED_THREAD_FUTEX) wake(core, event.thread, SCHED_RESULT_TIMED_OUT);
     core->calls_without_progress = 0;
     return 0;
+}
+
+/* Fires every deadline that is already due: a sleeper whose time has come competes with the
+ * threads that are running, even when time moved only through call costs. */
+static void fire_due_timers(struct sched_core *core) {
+    for (;;) {
+        const struct sched_event *next = sched_event_queue_peek(&core->timers);
+        if (!next || next->time_ns > core->clock.monotonic_ns) return;
+        fire_next_timer(core);
+    }
 }
 
 static uint32_t collect_runnable(const struct sched_core *core, uint32_t *runnable) {
@@ -94,6 +125,7 @@ static uint32_t collect_runnable(const struct sched_core *core, uint32_t *runnab
 static int64_t choose_next_thread(struct sched_core *core) {
     struct sched_prng *schedule = &core->streams[SCHED_STREAM_SCHEDULE];
     if (core->config.threads_chaos && --core->chaos_countdown == 0) chaos_draw(core);
+    fire_due_timers(core);
     for (;;) {
         uint32_t runnable[SCHED_THREADS_MAX];
         uint32_t count = collect_runnable(core, runnable);
@@ -107,9 +139,11 @@ static int64_t choose_next_thread(struct sched_core *core) {
 static int64_t monotonic_deadline(const struct sched_core *core, int64_t value, int64_t mode) {
     if (value == SCHED_DEADLINE_NEVER) return SCHED_DEADLINE_NEVER;
     int64_t now = core->clock.monotonic_ns;
+    int64_t limit = core->clock.monotonic_limit_ns;
     if (mode == SCHED_SLEEP_RELATIVE) {
         MOON_ASSERT(value >= 0);
-        return value > SCHED_DEADLINE_NEVER - now ? SCHED_DEADLINE_NEVER : now + value;
+        /* A deadline past the end of representable time is never reached. */
+        return value > limit - now ? SCHED_DEADLINE_NEVER : now + value;
     }
     MOON_ASSERT(mode >= SCHED_CLOCK_MONOTONIC);
     MOON_ASSERT(mode < SCHED_CLOCK_CPU);
@@ -118,6 +152,7 @@ static int64_t monotonic_deadline(const struct sched_core *core, int64_t value, 
     if (offset > 0 && value < INT64_MIN + offset) return now; /* long past */
     if (offset < 0 && value > INT64_MAX + offset) return SCHED_DEADLINE_NEVER;
     int64_t deadline = value - offset;
+    if (deadline > limit) return SCHED_DEADLINE_NEVER;
     return deadline < now ? now : deadline;
 }
 
@@ -138,7 +173,10 @@ static void block_caller(struct sched_core *core, uint32_t caller, int64_t deadl
         return;
     }
     decision->next_thread = (uint32_t)next;
-    if (next == caller) decision->result = core->threads[caller].wake_result;
+    if (next == caller) {
+        decision->result = core->threads[caller].wake_result;
+        decision->value = core->threads[caller].wake_value;
+    }
 }
 
 static void handle_sleep(struct sched_core *core, const struct sched_request *request,
@@ -146,8 +184,23 @@ static void handle_sleep(struct sched_core *core, const struct sched_request *re
     struct sched_thread *caller = &core->threads[request->thread];
     caller->state = SCHED_THREAD_SLEEPING;
     caller->wake_result = 0;
+    caller->wake_value = 0;
     block_caller(core, request->thread,
                  monotonic_deadline(core, request->arg[0], request->arg[1]), decision);
+}
+
+static void handle_storage(struct sched_core *core, const struct sched_request *request,
+                           struct sched_decision *decision) {
+    struct sched_thread *caller = &core->threads[request->thread];
+    struct fault_storage_decision verdict;
+    int active = sched_core_site_active(core, (uint64_t)request->arg[2]);
+    fault_storage_decide(&core->config, &core->streams[SCHED_STREAM_STORAGE],
+                         &core->storage_device, core->clock.monotonic_ns, (int)request->arg[0],
+                         (uint64_t)request->arg[1], active, &verdict);
+    caller->state = SCHED_THREAD_SLEEPING;
+    caller->wake_result = verdict.verdict;
+    caller->wake_value = verdict.parameter;
+    block_caller(core, request->thread, core->clock.monotonic_ns + verdict.latency_ns, decision);
 }
 
 static void handle_futex_wait(struct sched_core *core, const struct sched_request *request,
@@ -159,6 +212,7 @@ static void handle_futex_wait(struct sched_core *core, const struct sched_reques
     caller->wait_bitset = (uint32_t)request->arg[1];
     caller->wait_order = core->wait_order_next++;
     caller->wake_result = 0;
+    caller->wake_value = 0;
     block_caller(core, request->thread,
                  monotonic_deadline(core, request->arg[2], request->arg[3]), decision);
 }
@@ -186,12 +240,22 @@ static int64_t futex_wake(struct sched_core *core, int64_t key, int64_t count, u
     return woken;
 }
 
+/* Moves up to `count` waiters of `key` to `key2`, oldest first, each waiter at most once (also
+ * when key2 is key itself). */
 static int64_t futex_requeue(struct sched_core *core, int64_t key, int64_t count, int64_t key2) {
     int64_t moved = 0;
+    uint64_t after = 0; /* only waiters that went to sleep after the last one moved */
     while (moved < count) {
-        int64_t thread = oldest_waiter(core, key, UINT32_MAX);
-        if (thread < 0) break;
-        core->threads[thread].wait_key = key2; /* keeps its place in the wake order */
+        int64_t found = -1;
+        for (uint32_t t = 0; t < core->thread_count; t++) {
+            const struct sched_thread *thread = &core->threads[t];
+            if (thread->state != SCHED_THREAD_FUTEX || thread->wait_key != key) continue;
+            if (moved > 0 && thread->wait_order <= after) continue;
+            if (found < 0 || thread->wait_order < core->threads[found].wait_order) found = t;
+        }
+        if (found < 0) break;
+        after = core->threads[found].wait_order;
+        core->threads[found].wait_key = key2; /* keeps its place in the wake order */
         moved++;
     }
     return moved;
@@ -253,11 +317,12 @@ static void record(struct sched_core *core, const struct sched_request *request,
     sched_hash_u64(hash, (uint64_t)decision->result);
     sched_hash_u64(hash, decision->value);
     sched_hash_u64(hash, decision->next_thread);
+    sched_hash_u64(hash, decision->flags);
 }
 
 /* Counts calls in which neither time moved nor anyone blocked; past the budget, a livelock. */
-static int livelocked(struct sched_core *core, int64_t time_before) {
-    if (core->clock.monotonic_ns != time_before) core->calls_without_progress = 0;
+static int livelocked(struct sched_core *core, int64_t time_before, int blocked) {
+    if (blocked || core->clock.monotonic_ns != time_before) core->calls_without_progress = 0;
     else core->calls_without_progress++;
     uint64_t budget = (uint64_t)core->config.threads_livelock_calls;
     return budget != 0 && core->calls_without_progress > budget;
@@ -274,6 +339,7 @@ static void handle_kind(struct sched_core *core, const struct sched_request *req
         break;
     case SCHED_REQ_SLEEP: handle_sleep(core, request, decision); return;
     case SCHED_REQ_FUTEX_WAIT: handle_futex_wait(core, request, decision); return;
+    case SCHED_REQ_STORAGE: handle_storage(core, request, decision); return;
     case SCHED_REQ_THREAD_CREATE: handle_thread_create(core, decision); return;
     case SCHED_REQ_THREAD_EXIT: handle_thread_exit(core, request, decision); return;
     case SCHED_REQ_RANDOM:
@@ -302,6 +368,23 @@ static void handle_kind(struct sched_core *core, const struct sched_request *req
     decision->next_thread = (uint32_t)next;
 }
 
+/* process.crash_*: is this the call at which the process dies? At most once per run. */
+static int crash_now(struct sched_core *core) {
+    const struct sched_config *config = &core->config;
+    if (core->crashed) return 0;
+    int64_t elapsed = core->clock.monotonic_ns - config->time_uptime_ns;
+    int crash = (config->process_crash_at_call > 0 &&
+                 core->events + 1 == (uint64_t)config->process_crash_at_call) ||
+                (config->process_crash_at_ns > 0 && elapsed >= config->process_crash_at_ns);
+    if (!crash && config->process_crash_probability > 0)
+        crash = sched_prng_chance(&core->streams[SCHED_STREAM_PROCESS],
+                                  (uint32_t)(config->process_crash_probability >= SCHED_PROBABILITY_ONE
+                                                 ? UINT32_MAX
+                                                 : config->process_crash_probability));
+    core->crashed = (uint32_t)crash;
+    return crash;
+}
+
 void sched_core_handle(struct sched_core *core, const struct sched_request *request,
                        struct sched_decision *decision) {
     MOON_ASSERT(request->thread < core->thread_count);
@@ -310,10 +393,26 @@ void sched_core_handle(struct sched_core *core, const struct sched_request *requ
     core->clock.calls++;
     int64_t time_before = core->clock.monotonic_ns;
     int64_t cost = fault_time_call_cost(&core->config, &core->streams[SCHED_STREAM_TIME]);
-    sched_clock_advance_to(&core->clock, core->clock.monotonic_ns + cost);
+    sched_clock_advance_by(&core->clock, cost);
     decision->next_thread = request->thread;
+    if (request->kind != SCHED_REQ_THREAD_EXIT && crash_now(core)) {
+        /* The process dies before this call happens: nothing else to decide. */
+        decision->flags = SCHED_DECISION_CRASH;
+        decision->sequence = ++core->events;
+        decision->now_ns = core->clock.monotonic_ns;
+        record(core, request, decision);
+        return;
+    }
     handle_kind(core, request, decision);
-    if (livelocked(core, time_before)) {
+    struct sched_thread *caller = &core->threads[request->thread];
+    int blocked = caller->state != SCHED_THREAD_RUNNABLE;
+    /* What the caller gets back when it runs again, whether or not it blocked (the shim reads it
+     * after a switch). */
+    if (!blocked) {
+        caller->wake_result = decision->result;
+        caller->wake_value = decision->value;
+    }
+    if (livelocked(core, time_before, blocked)) {
         decision->result = SCHED_RESULT_LIVELOCK;
         decision->next_thread = request->thread;
     }

@@ -15,6 +15,7 @@
 #include "sched_limits.h"
 #include "prng.h"
 #include "protocol.h"
+#include "../faults/storage.h"
 
 enum sched_thread_state {
     SCHED_THREAD_UNUSED = 0, /* a free slot: never used, or its thread is gone */
@@ -30,6 +31,12 @@ struct sched_thread {
     int64_t wait_key;
     uint64_t wait_order;     /* futex waiters wake oldest first */
     int64_t wake_result;     /* what the last blocking request of this thread returns */
+    uint64_t wake_value;
+};
+
+struct sched_site {
+    uint64_t key;            /* 0: free */
+    uint8_t active;
 };
 
 struct sched_core {
@@ -46,6 +53,9 @@ struct sched_core {
     struct sched_thread threads[SCHED_THREADS_MAX];
     struct sched_prng streams[SCHED_STREAM_COUNT];
     struct sched_event_queue timers;
+    struct fault_storage_device storage_device;
+    uint32_t crashed;
+    struct sched_site sites[SCHED_SITES_MAX];
 };
 
 /* Starts a run with thread 0 runnable. The config must have passed the parser's checks. */
@@ -55,6 +65,10 @@ void sched_core_handle(struct sched_core *core, const struct sched_request *requ
                        struct sched_decision *decision);
 /* The result of `thread`'s last blocking request, once it runs again. */
 int64_t sched_core_wake_result(const struct sched_core *core, uint32_t thread);
+uint64_t sched_core_wake_value(const struct sched_core *core, uint32_t thread);
+/* Two-level activation (FoundationDB's BUGGIFY): the first time a call site is seen it is made
+ * active with probability 1/2 for the whole run. Sites beyond SCHED_SITES_MAX count as active. */
+int sched_core_site_active(struct sched_core *core, uint64_t site_key);
 /* In the child of a fork: only `survivor` exists there; every other thread is forgotten. */
 void sched_core_after_fork(struct sched_core *core, uint32_t survivor);
 /* The stream for a purpose, for the fault models and the shim's own expansions. */

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SCHED_PROTOCOL_VERSION 2
+#define SCHED_PROTOCOL_VERSION 3
 
 enum sched_request_kind {
     /* arg[0] = enum sched_clock_kind. decision.value = the clock, in nanoseconds. */
@@ -42,7 +42,14 @@ enum sched_request_kind {
     SCHED_REQ_FUTEX_REQUEUE = 9,
     /* Wake up to arg[1] waiters of key arg[0] and up to arg[3] of key arg[2]. Result: total. */
     SCHED_REQ_FUTEX_WAKE_OP = 10,
+    /* A file operation: arg[0] = enum fault_storage_op, arg[1] = bytes, arg[2] = call-site key.
+     * The thread is busy for the operation's latency (others may run); then result = enum
+     * fault_storage_verdict and value = the verdict's parameter. */
+    SCHED_REQ_STORAGE = 11,
 };
+
+/* decision.flags: the process crashes now, before the call is performed (process.crash_*). */
+#define SCHED_DECISION_CRASH 1u
 
 #define SCHED_DEADLINE_NEVER INT64_MAX
 #define SCHED_SLEEP_RELATIVE (-1)
@@ -68,7 +75,7 @@ struct sched_decision {
     int64_t result;       /* for a blocking request, valid when next_thread is the caller */
     uint64_t value;
     uint32_t next_thread; /* the thread that runs next */
-    uint32_t reserved;
+    uint32_t flags;       /* SCHED_DECISION_* */
 };
 
 _Static_assert(sizeof(struct sched_request) == 56, "sched_request is part of the protocol");

@@ -6,6 +6,8 @@
 #define SCHED_THREADS_MAX 256
 /* Pending timers (sleep deadlines, timeouts) the event queue can hold. */
 #define SCHED_EVENTS_MAX 1024
+/* Call sites (syscall x caller) whose two-level fault activation is remembered. */
+#define SCHED_SITES_MAX 4096
 /* Longest config key ("section.key") and value the parser accepts. */
 #define SCHED_CONFIG_KEY_MAX 64
 #define SCHED_CONFIG_VALUE_MAX 256

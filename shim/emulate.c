@@ -8,6 +8,7 @@
  * is why read/openat/close are interposed at the PLT (fd.c, random.c) instead of trapped. */
 #include <errno.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -95,7 +96,79 @@ static long emulate_execve(long number, const long args[6]) {
     return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
 }
 
+/* Storage (file.c): writes, syncs and metadata changes of modelled files; everything else is
+ * passed through. read is interposed at the PLT only (the loader reads libraries with it). */
+static long emulate_write(long number, const long args[6]) {
+    int fd = (int)args[0];
+    if (!shim_file_is_modelled(fd))
+        return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+    uintptr_t caller = shim_trap_caller();
+    if (number == SYS_write || number == SYS_pwrite64)
+        return shim_file_write((uint32_t)number, fd, (const void *)args[1], (size_t)args[2],
+                               number == SYS_pwrite64 ? args[3] : -1, caller);
+    /* writev, pwritev, pwritev2: one modelled write per vector element. */
+    const struct iovec *vector = (const struct iovec *)args[1];
+    int64_t offset = number == SYS_writev ? -1 : args[3];
+    long total = 0;
+    for (long i = 0; i < args[2]; i++) {
+        long done = shim_file_write((uint32_t)number, fd, vector[i].iov_base, vector[i].iov_len,
+                                    offset < 0 ? -1 : offset + total, caller);
+        if (done < 0) return total > 0 ? total : done;
+        total += done;
+        if ((size_t)done < vector[i].iov_len) break;
+    }
+    return total;
+}
+
+static long emulate_sync(long number, const long args[6]) {
+    int fd = number == SYS_sync ? -1 : (int)args[0];
+    if (number == SYS_sync || number == SYS_syncfs)
+        return shim_file_sync((uint32_t)number, -1, shim_trap_caller());
+    if (!shim_file_is_modelled(fd) && !shim_file_is_modelled_directory(fd))
+        return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+    /* sync_file_range only promises anything with SYNC_FILE_RANGE_WAIT_AFTER. */
+    if (number == SYS_sync_file_range && !(args[3] & 4)) return 0;
+    return shim_file_sync((uint32_t)number, fd, shim_trap_caller());
+}
+
+static long emulate_metadata(long number, const long args[6]) {
+    uintptr_t caller = shim_trap_caller();
+    switch (number) {
+    case SYS_rename: case SYS_renameat: case SYS_renameat2:
+        return shim_file_rename((uint32_t)number, args, caller);
+    case SYS_unlink: case SYS_unlinkat: case SYS_rmdir:
+        return shim_file_unlink((uint32_t)number, args, caller);
+    case SYS_link: case SYS_linkat: return shim_file_link((uint32_t)number, args, caller);
+    case SYS_mkdir: case SYS_mkdirat: return shim_file_mkdir((uint32_t)number, args, caller);
+    case SYS_ftruncate:
+        if (!shim_file_is_modelled((int)args[0])) return shim_syscall2(number, args[0], args[1]);
+        return shim_file_truncate((uint32_t)number, (int)args[0], args[1], caller);
+    default: return -ENOSYS;
+    }
+}
+
 static const struct intercepted table[] = {
+    {SYS_write, 1, "write", emulate_write},
+    {SYS_pwrite64, 1, "pwrite64", emulate_write},
+    {SYS_writev, 1, "writev", emulate_write},
+    {SYS_pwritev, 1, "pwritev", emulate_write},
+    {SYS_pwritev2, 1, "pwritev2", emulate_write},
+    {SYS_fsync, 1, "fsync", emulate_sync},
+    {SYS_fdatasync, 1, "fdatasync", emulate_sync},
+    {SYS_sync_file_range, 1, "sync_file_range", emulate_sync},
+    {SYS_syncfs, 1, "syncfs", emulate_sync},
+    {SYS_sync, 1, "sync", emulate_sync},
+    {SYS_rename, 1, "rename", emulate_metadata},
+    {SYS_renameat, 1, "renameat", emulate_metadata},
+    {SYS_renameat2, 1, "renameat2", emulate_metadata},
+    {SYS_unlink, 1, "unlink", emulate_metadata},
+    {SYS_unlinkat, 1, "unlinkat", emulate_metadata},
+    {SYS_rmdir, 1, "rmdir", emulate_metadata},
+    {SYS_link, 1, "link", emulate_metadata},
+    {SYS_linkat, 1, "linkat", emulate_metadata},
+    {SYS_mkdir, 1, "mkdir", emulate_metadata},
+    {SYS_mkdirat, 1, "mkdirat", emulate_metadata},
+    {SYS_ftruncate, 1, "ftruncate", emulate_metadata},
     {SYS_execve, 1, "execve", emulate_execve},
     {SYS_execveat, 1, "execveat", emulate_execve},
     {SYS_pause, 1, "pause", emulate_wait_for_signal},

@@ -7,6 +7,7 @@
  * is trapped, so start-up may use libc freely; afterwards the rules in shim.h apply. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -22,6 +23,7 @@ static struct sched_core core;
 static volatile int core_lock;
 static __thread int core_depth __attribute__((tls_model("initial-exec")));
 static int seed_was_given;
+static uint64_t run_seed_mixed, run_incarnation;
 
 uint64_t shim_seed(void) {
     return core.seed;
@@ -100,6 +102,7 @@ void shim_decide_no_switch(struct sched_request *request, struct sched_decision 
     sched_core_handle(&core, request, decision);
     shim_trace_event(request, decision);
     unlock_core();
+    if (decision->flags & SCHED_DECISION_CRASH) shim_crash(request->call);
     if (decision->result == SCHED_RESULT_DEADLOCK) shim_thread_fatal_deadlock(&core);
     if (decision->result == SCHED_RESULT_LIVELOCK) shim_thread_fatal_livelock(&core, request->call);
 }
@@ -115,6 +118,32 @@ void shim_decide(struct sched_request *request, struct sched_decision *decision)
     decision->result = sched_core_wake_result(&core, self);
     decision->now_ns = core.clock.monotonic_ns;
     unlock_core();
+}
+
+_Noreturn void shim_crash(uint32_t call) {
+    /* The baton holder applies what a power loss leaves on the modelled files, then dies as a
+     * killed process does. The trace and the report say it was the simulation's doing. */
+    lock_core();
+    shim_file_apply_crash(&core);
+    unlock_core();
+    char message[96];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "simulated crash (process.crash_*) at ");
+    sched_text_str(&text, shim_call_name(call));
+    shim_trace_end("crash", 137, 0);
+    shim_report_end("crash", 137, 0, message);
+    for (;;) shim_syscall2(SYS_kill, shim_syscall0(SYS_getpid), SIGKILL);
+}
+
+static __thread uintptr_t trap_caller __attribute__((tls_model("initial-exec")));
+
+uintptr_t shim_trap_caller(void) {
+    return trap_caller;
+}
+
+void shim_set_trap_caller(uintptr_t caller) {
+    trap_caller = caller;
 }
 
 void shim_after_fork_child(void) {
@@ -223,6 +252,16 @@ static uint64_t choose_seed(void) {
             startup_error("MOONSHIM_SEED", "", 0,
                           "not a seed (an unsigned 64-bit number, decimal or 0x-hex)");
         seed_was_given = 1;
+        /* A process restarted after a simulated crash draws from streams of its own, or it would
+         * crash at the same moment forever: the incarnation number is mixed into the seed. */
+        const char *incarnation_text = getenv("MOONSHIM_INCARNATION");
+        uint64_t incarnation = 0;
+        if (incarnation_text && sched_text_parse_u64(incarnation_text, &incarnation) == 0 &&
+            incarnation > 0) {
+            uint64_t mix = seed ^ (incarnation * 0x9e3779b97f4a7c15ull);
+            run_seed_mixed = sched_splitmix64(&mix);
+            run_incarnation = incarnation;
+        }
         return seed;
     }
     /* No seed given: draw one from the real kernel (the filter is not loaded yet) and say which,
@@ -280,7 +319,9 @@ static void initialize(void) {
     struct sched_config_error error;
     if (faults && sched_config_try_parse_overrides(&config, faults, &error) != 0)
         startup_error("MOONSHIM_FAULTS", " item ", &error, 0);
-    sched_core_init(&core, choose_seed(), &config);
+    uint64_t seed = choose_seed();
+    sched_core_init(&core, run_incarnation ? run_seed_mixed : seed, &config);
+    core.seed = seed; /* reported as given; the streams use the mixed value */
     int continuing = 0, result = 0;
     if (owns_run(&continuing)) {
         result = shim_report_try_open(getenv("MOONSHIM_REPORT"));
@@ -295,6 +336,7 @@ static void initialize(void) {
     shim_thread_init_main();
     if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
+    if ((result = shim_file_try_init(config.storage_paths)) < 0) start_failed("setting up storage", result);
     if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
     if ((result = shim_seccomp_try_install()) < 0) start_failed("loading the seccomp filter", result);
     if ((result = shim_thread_try_start_watchdog(config.threads_stall_timeout_ns)) < 0)

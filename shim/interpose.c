@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -52,9 +53,36 @@ static void classify_opened(int fd, const char *path) {
 }
 
 static int open_at(int directory, const char *path, int flags, mode_t mode) {
+    if (!is_running()) return (int)set_errno(shim_syscall4(SYS_openat, directory, path, flags, mode));
+    /* A modelled file: learn whether O_CREAT will create it, and keep O_TRUNC's old contents in
+     * the undo log by truncating after the open instead of during it. */
+    char absolute[512];
+    int modelled = shim_file_path_modelled(directory, path, absolute);
+    int existed = 1, truncate = 0;
+    if (modelled) {
+        struct stat status;
+        existed = shim_syscall4(SYS_newfstatat, AT_FDCWD, absolute, &status, 0) == 0;
+        truncate = existed && (flags & O_TRUNC) && S_ISREG(status.st_mode) && status.st_size > 0;
+        if (truncate) flags &= ~O_TRUNC;
+    }
     long fd = shim_syscall4(SYS_openat, directory, path, flags, mode);
     classify_opened((int)fd, path);
+    if (fd >= 0 && modelled) {
+        shim_file_opened((int)fd, directory, path, flags, existed);
+        if (truncate && shim_file_is_modelled((int)fd))
+            shim_file_truncate(SYS_openat, (int)fd, 0, (uintptr_t)__builtin_return_address(0));
+        else if (truncate)
+            shim_syscall2(SYS_ftruncate, fd, 0);
+    }
     return (int)set_errno(fd);
+}
+
+MOON_API int creat(const char *path, mode_t mode) {
+    return open_at(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
+
+MOON_API int creat64(const char *path, mode_t mode) {
+    return open_at(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
 static mode_t variadic_mode(int flags, va_list arguments) {
@@ -116,8 +144,11 @@ static int reads_random(int fd) {
     return 0;
 }
 
+#define CALLER ((uintptr_t)__builtin_return_address(0))
+
 MOON_API ssize_t read(int fd, void *buffer, size_t length) {
     if (reads_random(fd)) return shim_random_read(fd, buffer, length);
+    if (shim_file_is_modelled(fd)) return set_errno(shim_file_read(SYS_read, fd, buffer, length, -1, CALLER));
     return set_errno(shim_syscall3(SYS_read, fd, buffer, length));
 }
 
@@ -128,6 +159,10 @@ MOON_API ssize_t __read_chk(int fd, void *buffer, size_t length, size_t buffer_s
 
 MOON_API ssize_t pread(int fd, void *buffer, size_t length, off_t offset) {
     if (reads_random(fd)) return shim_random_read(fd, buffer, length);
+    if (shim_file_is_modelled(fd)) {
+        if (offset < 0) return set_errno(-EINVAL);
+        return set_errno(shim_file_read(SYS_pread64, fd, buffer, length, offset, CALLER));
+    }
     return set_errno(shim_syscall4(SYS_pread64, fd, buffer, length, offset));
 }
 
@@ -136,6 +171,16 @@ MOON_API ssize_t pread64(int fd, void *buffer, size_t length, off_t offset) {
 }
 
 MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
+    if (shim_file_is_modelled(fd)) {
+        ssize_t total = 0;
+        for (int i = 0; i < count; i++) {
+            long got = shim_file_read(SYS_readv, fd, vector[i].iov_base, vector[i].iov_len, -1, CALLER);
+            if (got < 0) return total > 0 ? total : set_errno(got);
+            total += got;
+            if ((size_t)got < vector[i].iov_len) break;
+        }
+        return total;
+    }
     if (!reads_random(fd)) return set_errno(shim_syscall3(SYS_readv, fd, vector, count));
     if (count < 0 || count > IOV_MAX) return set_errno(-EINVAL);
     ssize_t total = 0;
@@ -144,10 +189,30 @@ MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
     return total;
 }
 
+/* The fast path of the trapped write family (emulate.c does the same for glibc's own calls). */
+MOON_API ssize_t write(int fd, const void *buffer, size_t length) {
+    if (shim_file_is_modelled(fd) && is_running())
+        return set_errno(shim_file_write(SYS_write, fd, buffer, length, -1, CALLER));
+    return set_errno(shim_syscall3(SYS_write, fd, buffer, length));
+}
+
+MOON_API ssize_t pwrite(int fd, const void *buffer, size_t length, off_t offset) {
+    if (shim_file_is_modelled(fd) && is_running()) {
+        if (offset < 0) return set_errno(-EINVAL);
+        return set_errno(shim_file_write(SYS_pwrite64, fd, buffer, length, offset, CALLER));
+    }
+    return set_errno(shim_syscall4(SYS_pwrite64, fd, buffer, length, offset));
+}
+
+MOON_API ssize_t pwrite64(int fd, const void *buffer, size_t length, off_t offset) {
+    return pwrite(fd, buffer, length, offset);
+}
+
 MOON_API int close(int fd) {
     if (shim_fd_kind(fd) == SHIM_FD_SHIM) return (int)set_errno(-EBADF);
     long result = shim_syscall1(SYS_close, fd);
     shim_fd_forget(fd);
+    shim_file_closed(fd);
     return (int)set_errno(result);
 }
 
@@ -164,6 +229,7 @@ static void make_room(int fd) {
 MOON_API int dup(int fd) {
     long result = shim_syscall1(SYS_dup, fd);
     if (result >= 0) shim_fd_copy(fd, (int)result);
+    if (result >= 0) shim_file_duplicated(fd, (int)result);
     return (int)set_errno(result);
 }
 
@@ -172,6 +238,7 @@ MOON_API int dup2(int fd, int target) {
     make_room(target);
     long result = shim_syscall3(SYS_dup3, fd, target, 0);
     if (result >= 0) shim_fd_copy(fd, target);
+    if (result >= 0) shim_file_duplicated(fd, target);
     return (int)set_errno(result);
 }
 
@@ -179,6 +246,7 @@ MOON_API int dup3(int fd, int target, int flags) {
     make_room(target);
     long result = shim_syscall3(SYS_dup3, fd, target, flags);
     if (result >= 0) shim_fd_copy(fd, target);
+    if (result >= 0) shim_file_duplicated(fd, target);
     return (int)set_errno(result);
 }
 
@@ -220,7 +288,15 @@ typedef FILE *(*fdopen_function)(int, const char *);
 static FILE *open_stream(const char *name, const char *path, const char *mode) {
     fopen_function real = (fopen_function)dlsym(RTLD_NEXT, name);
     if (!real) return set_errno(-ENOSYS), (FILE *)0;
+    char absolute[512];
+    int modelled = is_running() && shim_file_path_modelled(AT_FDCWD, path, absolute);
+    struct stat status;
+    int existed = !modelled || shim_syscall4(SYS_newfstatat, AT_FDCWD, absolute, &status, 0) == 0;
     FILE *stream = real(path, mode);
+    /* stdio writes with glibc's internal write (trapped); the descriptor must be known. A "w"
+     * stream truncates inside fopen: that truncation is not in the undo log (a known hole). */
+    if (stream && modelled)
+        shim_file_opened(fileno(stream), AT_FDCWD, path, strchr(mode, 'w') || strchr(mode, 'a') ? O_CREAT : 0, existed);
     int read_only = mode[0] == 'r' && !strchr(mode, '+');
     if (!stream || !read_only || !is_running() || !strstr(path, "random")) return stream;
     int fd = fileno(stream);

@@ -21,7 +21,7 @@
 #include "shim.h"
 
 #define PREFIX_LENGTH 6
-#define TRAPPED_MAX 64
+#define TRAPPED_MAX 96
 
 static int build_rules(scmp_filter_ctx context) {
     int numbers[TRAPPED_MAX];

@@ -43,6 +43,8 @@ long shim_syscall(long number, long a1, long a2, long a3, long a4, long a5, long
 #define shim_syscall3(n, a, b, c) shim_syscall((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define shim_syscall4(n, a, b, c, d)                                                              \
     shim_syscall((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define shim_syscall5(n, a, b, c, d, e)                                                           \
+    shim_syscall((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* stub.c: copies the stub to SHIM_STUB_ADDRESS. 0, or -errno. */
 int shim_stub_try_install(void);
@@ -155,6 +157,33 @@ void shim_trace_end(const char *reason, int64_t status, const char *error);
 /* report.c-like summary, written at the end of the run to MOONSHIM_REPORT. */
 int shim_report_try_open(const char *path);
 void shim_report_end(const char *reason, int64_t status, const char *error, const char *message);
+
+/* file.c: modelled storage (durability, faults, crash). `caller` is the call site. */
+int shim_file_try_init(const char *paths);
+void shim_file_opened(int fd, int directory, const char *path, int flags, int existed);
+void shim_file_closed(int fd);
+void shim_file_duplicated(int from, int to);
+int shim_file_is_modelled(int fd);
+/* An absolute form of the path when it lies under storage.paths (out: PATH 512 bytes). */
+int shim_file_path_modelled(int directory, const char *path, char *absolute);
+long shim_file_write(uint32_t call, int fd, const void *buffer, size_t length, int64_t offset,
+                     uintptr_t caller);
+long shim_file_read(uint32_t call, int fd, void *buffer, size_t length, int64_t offset,
+                    uintptr_t caller);
+long shim_file_sync(uint32_t call, int fd, uintptr_t caller);
+long shim_file_rename(uint32_t call, const long args[6], uintptr_t caller);
+long shim_file_unlink(uint32_t call, const long args[6], uintptr_t caller);
+long shim_file_link(uint32_t call, const long args[6], uintptr_t caller);
+long shim_file_mkdir(uint32_t call, const long args[6], uintptr_t caller);
+long shim_file_truncate(uint32_t call, int fd, int64_t length, uintptr_t caller);
+void shim_file_apply_crash(struct sched_core *core);
+/* Whether fd is a modelled directory (its fsync commits metadata). */
+int shim_file_is_modelled_directory(int fd);
+/* The call site of the intercepted call being handled (set by the SIGSYS handler). */
+uintptr_t shim_trap_caller(void);
+void shim_set_trap_caller(uintptr_t caller);
+/* The process dies now (process.crash_*): storage crash semantics, then SIGKILL. */
+_Noreturn void shim_crash(uint32_t call);
 
 /* format helpers over sched_text, writing to a descriptor with shim_syscall */
 void shim_write_all(int fd, const char *bytes, size_t length);

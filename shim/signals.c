@@ -79,6 +79,7 @@ static void sigsys_handler(int signal_number, siginfo_t *info, void *context_poi
     }
     const long args[6] = {registers[REG_RDI], registers[REG_RSI], registers[REG_RDX],
                           registers[REG_R10], registers[REG_R8], registers[REG_R9]};
+    shim_set_trap_caller((uintptr_t)registers[REG_RIP]);
     registers[REG_RAX] = shim_emulate(info->si_syscall, args);
     errno = saved_errno;
 }

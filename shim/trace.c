@@ -88,7 +88,7 @@ void shim_trace_flush(void) {
 
 void shim_trace_header(int continuing) {
     if (trace_fd < 0) return;
-    char line[TRACE_LINE_MAX + 512];
+    char line[TRACE_LINE_MAX + 8192];
     struct sched_text text;
     sched_text_init(&text, line, sizeof(line));
     sched_text_str(&text, "{\"moonshim\":\"" MOONSHIM_VERSION_TEXT "\",\"protocol\":");
@@ -96,7 +96,7 @@ void shim_trace_header(int continuing) {
     sched_text_str(&text, ",\"seed\":");
     sched_text_u64(&text, shim_core()->seed);
     sched_text_str(&text, ",\"config\":");
-    char config[512];
+    char config[8192];
     size_t length = sched_config_to_json(&shim_core()->config, config, sizeof(config));
     sched_text_str(&text, length ? config : "null");
     if (continuing) sched_text_str(&text, ",\"exec\":true");

@@ -25,7 +25,8 @@
 
 static const char usage[] =
     "usage: moonshim exec [--seed N] [--trace FILE] [--verify] [--config FILE]\n"
-    "                     [--faults KEY=VALUE,...] [--quiet] -- PROGRAM [ARGS...]\n";
+    "                     [--faults KEY=VALUE,...] [--restarts K] [--check COMMAND] [--quiet]\n"
+    "                     -- PROGRAM [ARGS...]\n";
 
 /* The shim next to this executable in a build tree, else the installed one. */
 static int find_library(char *path, size_t size) {
@@ -136,6 +137,10 @@ static void child_environment(const struct tool_exec_options *options, const cha
     else unsetenv("MOONSHIM_TRACE");
     if (options->config_path) setenv("MOONSHIM_CONFIG", options->config_path, 1);
     if (options->faults) setenv("MOONSHIM_FAULTS", options->faults, 1);
+    char incarnation[24];
+    snprintf(incarnation, sizeof(incarnation), "%llu", (unsigned long long)options->incarnation);
+    if (options->incarnation) setenv("MOONSHIM_INCARNATION", incarnation, 1);
+    else unsetenv("MOONSHIM_INCARNATION");
     const char *existing = getenv("LD_PRELOAD");
     char preload[PATH_MAX * 2];
     if (existing && *existing) snprintf(preload, sizeof(preload), "%s:%s", library, existing);
@@ -178,6 +183,8 @@ static void print_replay(const struct tool_exec_options *options) {
     fprintf(stderr, "moonshim: replay: moonshim exec --seed %llu", (unsigned long long)options->seed);
     if (options->config_path) fprintf(stderr, " --config %s", options->config_path);
     if (options->faults) fprintf(stderr, " --faults '%s'", options->faults);
+    if (options->restarts) fprintf(stderr, " --restarts %d", options->restarts);
+    if (options->check) fprintf(stderr, " --check '%s'", options->check);
     fprintf(stderr, " --");
     for (char *const *arg = options->argv; *arg; arg++) fprintf(stderr, " %s", *arg);
     fputc('\n', stderr);
@@ -186,6 +193,13 @@ static void print_replay(const struct tool_exec_options *options) {
 /* Reports one run and maps it to the tool's exit status. */
 static int conclude(const struct tool_exec_options *options, const struct tool_run *run) {
     unsigned long long seed = (unsigned long long)options->seed;
+    if (run->have_report && strcmp(run->end, "crash") == 0) {
+        if (!options->quiet)
+            fprintf(stderr, "moonshim: seed %llu: incarnation %llu: %s after %llu events, %.6f "
+                            "virtual s\n", seed, (unsigned long long)options->incarnation,
+                    run->message, (unsigned long long)run->events, (double)run->virtual_ns / 1e9);
+        return TOOL_EXIT_PASS; /* a crash the configuration asked for is not a failure */
+    }
     if (WIFSIGNALED(run->wait_status)) {
         fprintf(stderr, "moonshim: seed %llu: the program was killed by signal %d (%s)\n", seed,
                 WTERMSIG(run->wait_status), strsignal(WTERMSIG(run->wait_status)));
@@ -214,6 +228,36 @@ static int conclude(const struct tool_exec_options *options, const struct tool_r
         return TOOL_EXIT_FAIL;
     }
     return TOOL_EXIT_PASS;
+}
+
+/* Runs the program; after each simulated crash, runs it again as the next incarnation (up to
+ * --restarts times); then runs --check without the shim. The check decides the outcome. */
+static int run_with_restarts(struct tool_exec_options *options, const char *program,
+                             const char *library) {
+    struct tool_run run;
+    int status = TOOL_EXIT_PASS;
+    for (options->incarnation = 0;; options->incarnation++) {
+        if (run_once(options, program, library, options->trace_path, &run) != 0)
+            return TOOL_EXIT_CANNOT_TEST;
+        status = conclude(options, &run);
+        int crashed = run.have_report && strcmp(run.end, "crash") == 0;
+        if (!crashed || options->incarnation >= (uint64_t)options->restarts) break;
+    }
+    if (!options->check || status == TOOL_EXIT_SIMULATION || status == TOOL_EXIT_CANNOT_TEST)
+        return status;
+    int check = system(options->check);
+    int passed = check != -1 && WIFEXITED(check) && WEXITSTATUS(check) == 0;
+    if (!passed) {
+        fprintf(stderr, "moonshim: seed %llu: check failed (%s) after %llu incarnation(s)\n",
+                (unsigned long long)options->seed, options->check,
+                (unsigned long long)options->incarnation + 1);
+        print_replay(options);
+        return TOOL_EXIT_FAIL;
+    }
+    if (!options->quiet)
+        fprintf(stderr, "moonshim: seed %llu: check passed after %llu incarnation(s)\n",
+                (unsigned long long)options->seed, (unsigned long long)options->incarnation + 1);
+    return status == TOOL_EXIT_FAIL ? TOOL_EXIT_FAIL : TOOL_EXIT_PASS;
 }
 
 static int verify(struct tool_exec_options *options, const char *program, const char *library) {
@@ -280,6 +324,17 @@ static int parse_options(int argc, char **argv, struct tool_exec_options *option
         } else if (strcmp(arg, "--trace") == 0) options->trace_path = argv[++i];
         else if (strcmp(arg, "--config") == 0) options->config_path = argv[++i];
         else if (strcmp(arg, "--faults") == 0) options->faults = argv[++i];
+        else if (strcmp(arg, "--check") == 0) options->check = argv[++i];
+        else if (strcmp(arg, "--restarts") == 0) {
+            char *end;
+            long count = strtol(value, &end, 10);
+            if (*end || count < 0 || count > 100000) {
+                fprintf(stderr, "moonshim exec: --restarts '%s' is not a count\n", value);
+                return -1;
+            }
+            options->restarts = (int)count;
+            i++;
+        }
         else {
             fprintf(stderr, "moonshim exec: unknown option '%s'\n%s", arg, usage);
             return -1;
@@ -318,8 +373,5 @@ int tool_exec_main(int argc, char **argv) {
         return TOOL_EXIT_CANNOT_TEST;
     }
     if (options.verify) return verify(&options, program, library);
-    struct tool_run run;
-    if (run_once(&options, program, library, options.trace_path, &run) != 0)
-        return TOOL_EXIT_CANNOT_TEST;
-    return conclude(&options, &run);
+    return run_with_restarts(&options, program, library);
 }

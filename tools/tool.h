@@ -35,6 +35,9 @@ struct tool_exec_options {
     const char *faults;
     int verify;
     int quiet;
+    int restarts;         /* restart after a simulated crash up to this many times */
+    const char *check;    /* shell command run (without the shim) after the last run */
+    uint64_t incarnation; /* set for each restart: MOONSHIM_INCARNATION */
     char *const *argv;    /* the program and its arguments */
 };
 

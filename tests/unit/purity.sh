@@ -28,6 +28,8 @@ allowed='^(memset|memcpy|memmove|memcmp|memchr|strcmp|strchr|strlen|moon_panic)$
 # Stack protector, PIC, sanitizer and coverage runtime entry points: the build's, not the core's.
 allowed_helpers='^(__stack_chk_fail|__stack_chk_guard|_GLOBAL_OFFSET_TABLE_)$'
 allowed_helpers="$allowed_helpers"'|^__(asan|ubsan|tsan|msan|sanitizer_cov|gcov|llvm_gcov)_'
+# libgcc arithmetic (128-bit division, overflow checks, bit counts): pure functions.
+allowed_helpers="$allowed_helpers"'|^__(u?(div|mod)ti3|multi3|mulo[dt]i4|(popcount|clz|ctz)[dt]i2)$'
 
 work=$(mktemp -d) || exit 99
 trap 'rm -rf "$work"' EXIT

@@ -6,11 +6,12 @@
 #include "unit.h"
 
 #define SECOND_NS 1000000000ll
-#define DEFAULT_JSON                                                                             \
+/* The table's first keys, in table order; later keys are checked member by member. */
+#define DEFAULT_JSON_START                                                                       \
     "{\"time.epoch\":1767225600,\"time.uptime\":100000000000,\"time.call_cost\":0,"              \
-    "\"time.call_jitter\":0,\"time.cpu_per_call\":1000,\"threads.chaos\":0,"                 \
-    "\"threads.livelock_calls\":10000000,\"threads.pin\":1,"                                   \
-    "\"threads.stall_timeout\":10000000000}"
+    "\"time.call_jitter\":0,\"time.cpu_per_call\":1000,"
+#define JSON_MEMBERS_MAX 256
+#define JSON_CAPACITY 16384
 
 static struct sched_config config;
 static struct sched_config_error error;
@@ -174,6 +175,46 @@ START_TEST(test_set_above_maximum) {
 }
 END_TEST
 
+static int64_t probability(const char *text) {
+    int64_t q32 = -12345;
+    ck_assert_msg(sched_config_parse_probability(text, &q32) == 0, "\"%s\" should parse", text);
+    return q32;
+}
+
+static void assert_bad_probability(const char *text) {
+    int64_t q32 = -12345;
+    ck_assert_msg(sched_config_parse_probability(text, &q32) == -1, "\"%s\" should fail", text);
+    ck_assert_int_eq(q32, -12345);
+}
+
+START_TEST(test_probability_forms) {
+    ck_assert_int_eq(probability("0"), 0);
+    ck_assert_int_eq(probability("1"), SCHED_PROBABILITY_ONE);
+    ck_assert_int_eq(probability("1.000"), SCHED_PROBABILITY_ONE);
+    ck_assert_int_eq(probability("0.5"), SCHED_PROBABILITY_ONE / 2);
+    ck_assert_int_eq(probability(".5"), SCHED_PROBABILITY_ONE / 2);
+    ck_assert_int_eq(probability("50%"), SCHED_PROBABILITY_ONE / 2);
+    ck_assert_int_eq(probability("100%"), SCHED_PROBABILITY_ONE);
+    ck_assert_int_eq(probability("25e-2"), SCHED_PROBABILITY_ONE / 4);
+    ck_assert_int_eq(probability("0.0025e2"), SCHED_PROBABILITY_ONE / 4);
+    /* Not exact in binary: rounded down to the 2^-32 grid. */
+    ck_assert_int_eq(probability("0.1"), 429496729);
+    ck_assert_int_eq(probability("1e-2"), 42949672);
+    ck_assert_int_eq(probability("2.5%"), 107374182);
+    ck_assert_int_eq(probability("1e-40"), 0);
+}
+END_TEST
+
+START_TEST(test_probability_bad) {
+    static const char *const bad[] = {"", ".", "%", "-0.1", "+0.1", "1.1", "101%", "2",
+                                      "1e", "1e+", "1e1", "0.5 ", " 0.5", "1/2", "0x1",
+                                      "50%%", "1..0", "1e41", "0.5e-2%",
+                                      /* an exponent that wraps an int64 must not read as -1 */
+                                      "5e-18446744073709551617"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) assert_bad_probability(bad[i]);
+}
+END_TEST
+
 static const char full_ini[] =
     "# moonshim test configuration\n"
     "; a second comment style\n"
@@ -330,29 +371,96 @@ static size_t to_json(char *buffer, size_t capacity) {
     return sched_config_to_json(&config, buffer, capacity);
 }
 
+/* Skips a JSON string literal at *cursor (no \u escapes expected in config JSON); copies at most
+ * `capacity` - 1 bytes of it into `out`. Returns 0, or -1 when it is not a string. */
+static int json_skip_string(const char **cursor, char *out, size_t capacity) {
+    const char *at = *cursor;
+    size_t length = 0;
+    if (*at++ != '"') return -1;
+    for (; *at != '"'; at++) {
+        if (*at == '\0' || (unsigned char)*at < 0x20) return -1;
+        if (*at == '\\' && *++at == '\0') return -1;
+        if (length + 1 < capacity) out[length++] = *at;
+    }
+    out[length] = '\0';
+    *cursor = at + 1;
+    return 0;
+}
+
+static int json_skip_integer(const char **cursor) {
+    const char *at = *cursor;
+    if (*at == '-') at++;
+    if (*at < '0' || *at > '9') return -1;
+    while (*at >= '0' && *at <= '9') at++;
+    *cursor = at;
+    return 0;
+}
+
+/* Checks that `json` is one flat object of "key":integer or "key":"string" members with
+ * distinct keys, and returns how many members it has (-1 when it is not such an object). */
+static int json_members(const char *json) {
+    static char keys[JSON_MEMBERS_MAX][SCHED_CONFIG_KEY_MAX];
+    char ignored[SCHED_CONFIG_VALUE_MAX];
+    const char *cursor = json;
+    int count = 0;
+    if (*cursor++ != '{') return -1;
+    while (count < JSON_MEMBERS_MAX) {
+        if (json_skip_string(&cursor, keys[count], sizeof(keys[count])) != 0) return -1;
+        if (*cursor++ != ':') return -1;
+        int failed = *cursor == '"' ? json_skip_string(&cursor, ignored, sizeof(ignored))
+                                    : json_skip_integer(&cursor);
+        if (failed) return -1;
+        for (int i = 0; i < count; i++)
+            if (strcmp(keys[i], keys[count]) == 0) return -1;
+        count++;
+        if (*cursor == '}') return cursor[1] == '\0' ? count : -1;
+        if (*cursor++ != ',') return -1;
+    }
+    return -1;
+}
+
 START_TEST(test_json_defaults) {
-    char buffer[512];
+    static char buffer[JSON_CAPACITY];
     size_t length = to_json(buffer, sizeof(buffer));
-    ck_assert_str_eq(buffer, DEFAULT_JSON);
-    ck_assert_uint_eq(length, strlen(DEFAULT_JSON));
+    ck_assert_uint_eq(length, strlen(buffer));
+    ck_assert_msg(strncmp(buffer, DEFAULT_JSON_START, strlen(DEFAULT_JSON_START)) == 0,
+                  "JSON starts \"%.120s\"", buffer);
+    ck_assert_int_ge(json_members(buffer), 9);
+    ck_assert_ptr_nonnull(strstr(buffer, ",\"threads.chaos\":0,"));
+    ck_assert_ptr_nonnull(strstr(buffer, ",\"threads.livelock_calls\":10000000"));
+    ck_assert_ptr_nonnull(strstr(buffer, ",\"threads.pin\":1"));
+    ck_assert_ptr_nonnull(strstr(buffer, ",\"threads.stall_timeout\":10000000000"));
+}
+END_TEST
+
+/* The checker itself must reject what is not a flat object with distinct keys. */
+START_TEST(test_json_checker_rejects) {
+    ck_assert_int_eq(json_members("{\"a\":1,\"b\":\"x\"}"), 2);
+    ck_assert_int_eq(json_members("{\"a\":1,\"a\":2}"), -1);
+    ck_assert_int_eq(json_members("{\"a\":1,}"), -1);
+    ck_assert_int_eq(json_members("{\"a\":1"), -1);
+    ck_assert_int_eq(json_members("{\"a\":x}"), -1);
+    ck_assert_int_eq(json_members("{\"a\":1}}"), -1);
 }
 END_TEST
 
 START_TEST(test_json_follows_values) {
-    char buffer[512];
+    static char buffer[JSON_CAPACITY];
     set_ok("time.epoch", "0");
     set_ok("time.call_jitter", "250ms");
     ck_assert_uint_ne(to_json(buffer, sizeof(buffer)), 0);
     ck_assert_ptr_nonnull(strstr(buffer, "\"time.epoch\":0,"));
     ck_assert_ptr_nonnull(strstr(buffer, "\"time.call_jitter\":250000000,"));
+    ck_assert_int_ge(json_members(buffer), 9);
 }
 END_TEST
 
 START_TEST(test_json_capacity) {
-    char buffer[512];
-    size_t length = strlen(DEFAULT_JSON);
+    static char full[JSON_CAPACITY], buffer[JSON_CAPACITY];
+    size_t length = to_json(full, sizeof(full));
+    ck_assert_uint_gt(length, 0);
     ck_assert_uint_eq(to_json(buffer, length + 1), length);
-    ck_assert_str_eq(buffer, DEFAULT_JSON);
+    ck_assert_str_eq(buffer, full);
     memset(buffer, 0x5a, sizeof(buffer));
     ck_assert_uint_eq(to_json(buffer, length), 0);
     ck_assert_uint_eq(strlen(buffer), length - 1);
@@ -379,6 +487,10 @@ static Suite *config_suite(void) {
     tcase_add_test(durations, test_duration_limits);
     tcase_add_test(durations, test_duration_bad);
     suite_add_tcase(suite, durations);
+    TCase *probabilities = tcase_create("probabilities");
+    tcase_add_test(probabilities, test_probability_forms);
+    tcase_add_test(probabilities, test_probability_bad);
+    suite_add_tcase(suite, probabilities);
     TCase *ini = tcase_create("ini");
     tcase_add_checked_fixture(ini, setup, 0);
     tcase_add_test(ini, test_ini_full);
@@ -404,6 +516,7 @@ static Suite *config_suite(void) {
     TCase *json = tcase_create("json");
     tcase_add_checked_fixture(json, setup, 0);
     tcase_add_test(json, test_json_defaults);
+    tcase_add_test(json, test_json_checker_rejects);
     tcase_add_test(json, test_json_follows_values);
     tcase_add_test(json, test_json_capacity);
     suite_add_tcase(suite, json);

@@ -103,7 +103,7 @@ START_TEST(test_decision_fields) {
         ck_assert_int_eq(decision.now_ns, UPTIME_NS);
         ck_assert_uint_eq(decision.next_thread, 0);
         ck_assert_int_eq(decision.result, 0);
-        ck_assert_uint_eq(decision.reserved, 0);
+        ck_assert_uint_eq(decision.flags, 0);
     }
     ck_assert_uint_eq(core.events, 10);
 }
@@ -422,6 +422,54 @@ START_TEST(test_stream_zero_panics) {
 }
 END_TEST
 
+/* Regression (found by these suites): FUTEX_REQUEUE onto the same key moved the same oldest
+ * waiter over and over until the count ran out, so it reported `count` moves and, with the usual
+ * INT_MAX, spun 2^31 times. Each waiter counts once, as on Linux. */
+START_TEST(test_requeue_same_key_counts_each_waiter_once) {
+    start(&core, 1);
+    struct sched_request create = make_request(SCHED_REQ_THREAD_CREATE, 56, 0, 0);
+    ck_assert_uint_eq(handle(&core, create).value, 1);
+    struct sched_request wait = make_request(SCHED_REQ_FUTEX_WAIT, 202, 0x1000, UINT32_MAX);
+    wait.arg[2] = SCHED_DEADLINE_NEVER;
+    wait.arg[3] = SCHED_SLEEP_RELATIVE;
+    ck_assert_uint_eq(handle(&core, wait).next_thread, 1);
+    struct sched_request requeue = make_request(SCHED_REQ_FUTEX_REQUEUE, 202, 0x1000, 0);
+    requeue.thread = 1;
+    requeue.arg[2] = 0x1000;
+    requeue.arg[3] = INT32_MAX;
+    struct sched_decision decision = handle(&core, requeue);
+    ck_assert_int_eq(decision.result, 0);
+    ck_assert_uint_eq(decision.value, 1);
+    ck_assert_uint_eq(core.threads[0].state, SCHED_THREAD_FUTEX);
+}
+END_TEST
+
+/* Regression (found by these suites): a long enough sleep moved monotonic time to where
+ * realtime and TAI overflowed an int64 when read. Whatever the core does with such a deadline,
+ * every clock must stay representable and realtime must not go backwards. */
+START_TEST(test_huge_sleep_keeps_clocks_representable) {
+    start(&core, 1);
+    int64_t before = sched_clock_read(&core.clock, SCHED_CLOCK_REALTIME);
+    sleep_for(&core, 8000000000ll * SECOND_NS);
+    int64_t realtime = sched_clock_read(&core.clock, SCHED_CLOCK_REALTIME);
+    ck_assert_int_ge(realtime, before);
+    ck_assert_int_eq(sched_clock_read(&core.clock, SCHED_CLOCK_TAI), realtime + TAI_OFFSET_NS);
+}
+END_TEST
+
+/* Regression (found by these suites): after a sleep to just before SCHED_DEADLINE_NEVER, adding
+ * the next call's cost overflowed monotonic time and tripped the backwards-time assertion. */
+START_TEST(test_call_cost_at_the_end_of_time) {
+    start_with_time(&core, 1, SECOND_NS, 0);
+    sleep_until(&core, SCHED_CLOCK_MONOTONIC, SCHED_DEADLINE_NEVER - 1);
+    core.threads[0].state = SCHED_THREAD_RUNNABLE; /* in case the sleep was a deadlock verdict */
+    int64_t before = core.clock.monotonic_ns;
+    struct sched_decision decision = handle(&core, make_request(SCHED_REQ_RECORD, 1, 0, 0));
+    ck_assert_int_ge(decision.now_ns, before);
+    ck_assert_int_ge(sched_clock_read(&core.clock, SCHED_CLOCK_TAI), decision.now_ns);
+}
+END_TEST
+
 static Suite *core_suite(void) {
     Suite *suite = suite_create("core");
     TCase *requests = tcase_create("requests");
@@ -453,6 +501,11 @@ static Suite *core_suite(void) {
     tcase_add_test(cost, test_jitter_leaves_random_stream_alone);
     tcase_add_test(cost, test_no_jitter_leaves_time_stream_alone);
     suite_add_tcase(suite, cost);
+    TCase *regressions = tcase_create("regressions");
+    tcase_add_test(regressions, test_requeue_same_key_counts_each_waiter_once);
+    tcase_add_test(regressions, test_huge_sleep_keeps_clocks_representable);
+    tcase_add_test(regressions, test_call_cost_at_the_end_of_time);
+    suite_add_tcase(suite, regressions);
     TCase *misuse = tcase_create("misuse");
     unit_add_death_test(misuse, test_unknown_request_panics);
     unit_add_death_test(misuse, test_unknown_thread_panics);

@@ -1,0 +1,89 @@
+/* storage.c: storage latency, throughput, faults, and crash fates. */
+#include "storage.h"
+
+static int64_t uniform_ns(struct sched_prng *stream, int64_t low, int64_t high) {
+    if (high <= low) return low;
+    return (int64_t)sched_prng_range(stream, (uint64_t)low, (uint64_t)high);
+}
+
+static int chance(struct sched_prng *stream, int64_t probability_q32) {
+    if (probability_q32 <= 0) return 0;
+    if (probability_q32 >= SCHED_PROBABILITY_ONE) return 1;
+    return sched_prng_chance(stream, (uint32_t)probability_q32);
+}
+
+/* Latency: a per-operation delay drawn from the configured range, plus transfer time at the
+ * configured bandwidth, plus queueing behind earlier operations at the configured IOPS. */
+static int64_t latency(const struct sched_config *config, struct sched_prng *stream,
+                       struct fault_storage_device *device, int64_t now_ns, int op,
+                       uint64_t length) {
+    if (!config->storage_latency) return 0;
+    int64_t base;
+    if (op == FAULT_STORAGE_READ)
+        base = uniform_ns(stream, config->storage_read_latency_min_ns,
+                          config->storage_read_latency_max_ns);
+    else if (op == FAULT_STORAGE_SYNC)
+        base = uniform_ns(stream, config->storage_sync_latency_min_ns,
+                          config->storage_sync_latency_max_ns);
+    else
+        base = uniform_ns(stream, config->storage_write_latency_min_ns,
+                          config->storage_write_latency_max_ns);
+    int64_t transfer = (int64_t)(length * 1000000000ull / (uint64_t)config->storage_bandwidth);
+    int64_t start = device->busy_until_ns > now_ns ? device->busy_until_ns : now_ns;
+    device->busy_until_ns = start + 1000000000ll / config->storage_iops;
+    return (start - now_ns) + base + transfer;
+}
+
+static void decide_write(const struct sched_config *config, struct sched_prng *stream,
+                         uint64_t length, struct fault_storage_decision *decision) {
+    if (chance(stream, config->storage_write_error)) {
+        decision->verdict = sched_prng_below(stream, 2) ? FAULT_STORAGE_ENOSPC : FAULT_STORAGE_EIO;
+    } else if (length > 1 && chance(stream, config->storage_short_write)) {
+        decision->verdict = FAULT_STORAGE_SHORT;
+        decision->parameter = sched_prng_range(stream, 1, length - 1);
+    } else if (chance(stream, config->storage_write_corruption)) {
+        decision->verdict = FAULT_STORAGE_CORRUPT;
+        decision->parameter = sched_prng_next(stream);
+    } else if (chance(stream, config->storage_misdirected_write)) {
+        decision->verdict = FAULT_STORAGE_MISDIRECT;
+        decision->parameter = sched_prng_next(stream);
+    } else if (chance(stream, config->storage_phantom_write)) {
+        decision->verdict = FAULT_STORAGE_PHANTOM;
+    }
+}
+
+void fault_storage_decide(const struct sched_config *config, struct sched_prng *stream,
+                          struct fault_storage_device *device, int64_t now_ns, int op,
+                          uint64_t length, int site_active, struct fault_storage_decision *decision) {
+    decision->verdict = FAULT_STORAGE_OK;
+    decision->parameter = 0;
+    decision->latency_ns = latency(config, stream, device, now_ns, op, length);
+    if (!site_active) return;
+    if (op == FAULT_STORAGE_WRITE) {
+        decide_write(config, stream, length, decision);
+    } else if (op == FAULT_STORAGE_READ) {
+        if (chance(stream, config->storage_read_corruption)) {
+            decision->verdict = FAULT_STORAGE_CORRUPT;
+            decision->parameter = sched_prng_next(stream);
+        } else if (chance(stream, config->storage_misdirected_read)) {
+            decision->verdict = FAULT_STORAGE_MISDIRECT;
+            decision->parameter = sched_prng_next(stream);
+        }
+    } else if (op == FAULT_STORAGE_SYNC) {
+        if (chance(stream, config->storage_sync_failure)) decision->verdict = FAULT_STORAGE_SYNC_FAIL;
+    }
+}
+
+int fault_storage_crash_loses(const struct sched_config *config, struct sched_prng *stream) {
+    return chance(stream, config->storage_lost_unsynced);
+}
+
+enum fault_storage_fate fault_storage_sector_fate(const struct sched_config *config,
+                                                  struct sched_prng *stream) {
+    if (!config->storage_torn_writes) return FAULT_FATE_OLD;
+    /* A torn write: each sector independently old (1/2), new (3/8) or garbage (1/8). */
+    uint64_t draw = sched_prng_below(stream, 8);
+    if (draw < 4) return FAULT_FATE_OLD;
+    if (draw < 7) return FAULT_FATE_NEW;
+    return FAULT_FATE_GARBAGE;
+}
