@@ -1,6 +1,8 @@
 /* storage.c: storage latency, throughput, faults, and crash fates. */
 #include "storage.h"
 
+static int chance(struct sched_prng *stream, int64_t probability_q32);
+
 static int64_t uniform_ns(struct sched_prng *stream, int64_t low, int64_t high) {
     if (high <= low) return low;
     return (int64_t)sched_prng_range(stream, (uint64_t)low, (uint64_t)high);
@@ -31,7 +33,10 @@ static int64_t latency(const struct sched_config *config, struct sched_prng *str
     int64_t transfer = (int64_t)(length * 1000000000ull / (uint64_t)config->storage_bandwidth);
     int64_t start = device->busy_until_ns > now_ns ? device->busy_until_ns : now_ns;
     device->busy_until_ns = start + 1000000000ll / config->storage_iops;
-    return (start - now_ns) + base + transfer;
+    int64_t stall = 0;
+    if (chance(stream, config->storage_stall))
+        stall = uniform_ns(stream, config->storage_stall_min_ns, config->storage_stall_max_ns);
+    return (start - now_ns) + base + transfer + stall;
 }
 
 static void decide_write(const struct sched_config *config, struct sched_prng *stream,
@@ -49,6 +54,25 @@ static void decide_write(const struct sched_config *config, struct sched_prng *s
         decision->parameter = sched_prng_next(stream);
     } else if (chance(stream, config->storage_phantom_write)) {
         decision->verdict = FAULT_STORAGE_PHANTOM;
+    }
+}
+
+void fault_storage_swarm(struct sched_config *config, struct sched_prng *stream) {
+    /* The seed picks which fault families are on and how strong: each family is on with
+     * probability 1/2, at a rate drawn log-uniformly between 1e-4 and 1e-1 per operation. */
+    int64_t *families[] = {&config->storage_read_corruption, &config->storage_write_corruption,
+                           &config->storage_misdirected_read, &config->storage_misdirected_write,
+                           &config->storage_phantom_write, &config->storage_sync_failure,
+                           &config->storage_write_error, &config->storage_short_write,
+                           &config->storage_stall};
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        if (sched_prng_below(stream, 2) == 0) {
+            *families[i] = 0;
+            continue;
+        }
+        int64_t rate = SCHED_PROBABILITY_ONE / 10; /* 1e-1, divided by 10^k for k in 0..3 */
+        for (uint64_t k = sched_prng_below(stream, 4); k > 0; k--) rate /= 10;
+        *families[i] = rate;
     }
 }
 

@@ -54,6 +54,9 @@ enum fault_storage_fate {
     FAULT_FATE_GARBAGE = 2, /* the sector holds neither (a torn write) */
 };
 
+/* storage.swarm: overwrites the fault probabilities with a seed-chosen set (DESIGN.md's swarm
+ * mode), so a sweep explores combinations no hand-written profile would. */
+void fault_storage_swarm(struct sched_config *config, struct sched_prng *stream);
 /* At a crash: is this unsynced change lost? (storage.lost_unsynced) */
 int fault_storage_crash_loses(const struct sched_config *config, struct sched_prng *stream);
 /* At a crash, for a lost data write: the fate of one of its sectors. */

@@ -38,6 +38,9 @@ struct sched_config {
     int64_t storage_phantom_write, storage_sync_failure;
     int64_t storage_write_error, storage_short_write;
     int64_t storage_fsyncgate;     /* boolean: a failed fsync drops the unsynced data */
+    int64_t storage_stall;         /* probability an operation stalls */
+    int64_t storage_stall_min_ns, storage_stall_max_ns;
+    int64_t storage_swarm;         /* boolean: the seed picks the fault families and rates */
     int64_t storage_torn_writes;   /* boolean: at a crash, unsynced sectors may be torn */
     int64_t storage_lost_unsynced; /* probability an unsynced write or metadata change is lost */
     /* [process] */

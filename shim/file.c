@@ -373,13 +373,22 @@ long shim_file_write(uint32_t call, int fd, const void *buffer, size_t length, i
         landing = (int64_t)(verdict.parameter % sectors) * FAULT_STORAGE_SECTOR;
         if (landing == position) landing = position + FAULT_STORAGE_SECTOR;
     }
-    struct record *record = new_record(RECORD_DATA);
-    record->file = (uint16_t)index;
-    record->offset = landing;
-    record->length = (int64_t)count;
-    record->old_size = size;
-    record->saved_length = save_old_bytes(file->own_fd, landing, (int64_t)count, size,
-                                          &record->saved_at);
+    /* An append right after the previous unsynced append to the same file extends that record:
+     * a log that is never fsynced costs one record, not one per write. */
+    struct record *last = record_count ? &records[record_count - 1] : 0;
+    int extends = last && last->type == RECORD_DATA && last->state == UNSYNCED &&
+                  last->file == (uint16_t)index && landing == size &&
+                  last->offset + last->length == size && last->offset >= last->old_size &&
+                  verdict.verdict == FAULT_STORAGE_OK && !file->sync_writes;
+    struct record *record = extends ? last : new_record(RECORD_DATA);
+    if (!extends) {
+        record->file = (uint16_t)index;
+        record->offset = landing;
+        record->length = (int64_t)count;
+        record->old_size = size;
+        record->saved_length = save_old_bytes(file->own_fd, landing, (int64_t)count, size,
+                                              &record->saved_at);
+    }
     const void *data = buffer;
     if (verdict.verdict == FAULT_STORAGE_CORRUPT && count > 0) {
         uint64_t copy_at = arena_take(count);
@@ -389,10 +398,10 @@ long shim_file_write(uint32_t call, int fd, const void *buffer, size_t length, i
     }
     long written = shim_syscall4(SYS_pwrite64, file->own_fd, data, count, landing);
     if (written < 0) {
-        record_count--;
+        if (!extends) record_count--;
         return written;
     }
-    record->length = written;
+    record->length = extends ? record->length + written : written;
     if (offset < 0) shim_syscall3(SYS_lseek, fd, position + written, SEEK_SET);
     if (verdict.verdict == FAULT_STORAGE_PHANTOM) record->state = PHANTOM;
     else if (file->sync_writes) record->state = SYNCED;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -281,6 +282,36 @@ static void start_failed(const char *what, int error) {
     shim_fatal(SHIM_EXIT_SIMULATION, "startup", message);
 }
 
+/* storage.swarm: say which fault families the seed turned on, and how strong (per million). */
+static void say_swarm(const struct sched_config *config) {
+    static const struct {
+        const char *name;
+        size_t offset;
+    } families[] = {
+        {"read_corruption", offsetof(struct sched_config, storage_read_corruption)},
+        {"write_corruption", offsetof(struct sched_config, storage_write_corruption)},
+        {"misdirected_read", offsetof(struct sched_config, storage_misdirected_read)},
+        {"misdirected_write", offsetof(struct sched_config, storage_misdirected_write)},
+        {"phantom_write", offsetof(struct sched_config, storage_phantom_write)},
+        {"sync_failure", offsetof(struct sched_config, storage_sync_failure)},
+        {"write_error", offsetof(struct sched_config, storage_write_error)},
+        {"short_write", offsetof(struct sched_config, storage_short_write)},
+        {"stall", offsetof(struct sched_config, storage_stall)},
+    };
+    char message[512];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "storage.swarm chose (per million operations):");
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        int64_t q32 = *(const int64_t *)(const void *)((const char *)config + families[i].offset);
+        sched_text_char(&text, ' ');
+        sched_text_str(&text, families[i].name);
+        sched_text_char(&text, '=');
+        sched_text_i64(&text, (int64_t)(((__int128)q32 * 1000000) >> 32));
+    }
+    shim_say(message);
+}
+
 /* Until processes are simulated as a tree, a run belongs to one process: its first image and any
  * image it execs into write the trace and the report (the latter appending to the trace); other
  * processes started from it run under the shim (LD_PRELOAD stays) but write neither. The owner's
@@ -337,6 +368,7 @@ static void initialize(void) {
     if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
     if ((result = shim_file_try_init(config.storage_paths)) < 0) start_failed("setting up storage", result);
+    if (config.storage_swarm) say_swarm(&core.config);
     if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
     if ((result = shim_seccomp_try_install()) < 0) start_failed("loading the seccomp filter", result);
     if ((result = shim_thread_try_start_watchdog(config.threads_stall_timeout_ns)) < 0)

@@ -1,40 +1,29 @@
 /* wal_kv.c: a small write-ahead-log key-value store that the storage fault layer must prove
- * correct or catch. C17 and libc only, no moonshim API: it runs natively and under the shim.
- *
+ * correct or catch. C17 and libc only: it runs natively and, unmodified, under the shim.
  *   wal_kv DIR write COUNT ACKFILE [VARIANT]   recover DIR/wal.log, append COUNT keys, ack each
  *   wal_kv DIR check ACKFILE [VARIANT]         recover read-only, compare with ACKFILE
- *
- * Log: one record per 512-byte slot (a sector); slot i sits at offset 512*i. Little-endian:
- *   magic u32 | payload length u32 | sequence u64 | offset u64 | crc32c u32 | payload | zeros
- * The payload is key length u8, key, value. The checksum is CRC-32C (Castagnoli, reflected
- * polynomial 0x82f63b78, table-driven, written below and self-tested on "123456789") over the
- * whole slot with the crc field taken as zero. One record per sector because the model tears
- * writes at sector granularity: a torn append leaves a short or all-zero slot at the end, while
- * a full slot that is non-zero yet fails verification is damage. Recovery truncates the first,
- * and reports the second (and an empty slot followed by a valid record) without truncating.
- * Known hole: a short write completed by a second write, then a crash that keeps only the first
- * part but the full size, looks like damage; write refuses and check passes (nothing acked).
- *
- * Every SNAPSHOT_EVERY records: DIR/snapshot.tmp holds the record count and a rolling CRC of
- * the records' checksums; fsync, rename to DIR/snapshot, fsync DIR. Recovery reports a snapshot
- * that covers more records than the log holds, or a different prefix: that is how the loss of
- * an acknowledged tail (a phantom write, a lost fsync) is detected. A phantom write after the
- * last snapshot, at the very end of the log, cannot be detected by a single-copy log.
- *
- * Acknowledgement: after the record's fsync returns 0, one line "key crc32c-of-value" is
- * appended to ACKFILE (outside DIR, write+fsync, not modelled). A partial last line is no promise.
- * Reads of the log and the snapshot are repeated until two consecutive reads agree, so that a
- * transient read fault never makes recovery truncate acknowledged records.
- *
- * VARIANTs (each one bug): no-fsync (never fsync the log, ack after write), no-checksum
- * (recovery skips the CRC and trusts the length field), rename-no-dirsync (never fsync DIR after
- * the snapshot rename; recovery requires DIR/snapshot once the log has > SNAPSHOT_EVERY records).
- *
- * Exit: 0 done / every acknowledged key intact; 1 acknowledged state missing or wrong with
- * nothing detected (check), or recovery lost the state (rename-no-dirsync); 2 corruption detected
- * and reported on stderr (write refuses to truncate it; check: some acknowledged key is gone);
- * 64 usage; 75 an I/O call failed (write says why and acknowledges nothing more).
- * Keys are looked up linearly: fine for the few thousand records a test writes. */
+ * Log: slot i (512 bytes, one sector) at offset 512*i holds one record, little-endian:
+ *   magic u32 | payload length u32 | sequence u64 | offset u64 | crc u32 | payload | zeros
+ * payload = key length u8, key, value. The crc is CRC-32C (Castagnoli, polynomial 0x82f63b78
+ * reflected, table-driven, self-tested on "123456789") of the whole slot, crc field as zero.
+ * One record per sector because writes tear at sector granularity: a torn append leaves a
+ * short or all-zero last slot (recovery truncates it), while a full non-zero slot that fails
+ * verification, or an empty slot before a valid one, is damage (reported, never truncated).
+ * Known hole: a short write finished by a second write, then a crash keeping the first part at
+ * full size, looks like damage: write refuses to go on, check passes (it was never acked).
+ * Every SNAPSHOT_EVERY records, DIR/snapshot.tmp gets the count and a rolling CRC of the records'
+ * crcs; fsync, rename to DIR/snapshot, fsync DIR. A snapshot covering more than the log holds
+ * reveals a lost acknowledged tail; loss after the last snapshot at the end of the log cannot be
+ * seen by a single-copy log. After the record's fsync returns 0, "key crc32c-of-value" is
+ * appended to ACKFILE (outside DIR, write+fsync): the promise. A partial last line promises
+ * nothing. Reads repeat until two agree, so a transient read fault never causes a truncation.
+ * VARIANTs, one bug each: no-fsync (never fsyncs the log; acks after write), no-checksum (no
+ * crc check on recovery: trusts the length), rename-no-dirsync (no DIR fsync after the snapshot
+ * rename, yet recovery requires DIR/snapshot once the log has more than SNAPSHOT_EVERY records).
+ * Exit: 0 done, or every acknowledged key intact; 1 an acknowledged key missing or wrong and
+ * nothing detected, or the state lost (rename-no-dirsync); 2 corruption detected and reported on
+ * stderr (write refuses; check: and an acknowledged key is gone); 64 usage; 75 an I/O call failed
+ * (write says which, and acknowledges nothing after it). Lookups are linear: tests are small. */
 #ifndef _GNU_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -97,17 +86,13 @@ static uint32_t crc_update(uint32_t crc, const void *data, size_t bytes) {
     return ~crc;
 }
 
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+static void put_le(unsigned char *p, uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(value >> (8 * i));
 }
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get_u64(const unsigned char *p) {
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+static uint64_t get_le(const unsigned char *p, int bytes) {
+    uint64_t value = 0;
+    for (int i = bytes; i-- > 0;) value = value << 8 | p[i];
+    return value;
 }
 
 /* The value of a key: 8..64 lowercase letters from an FNV-1a hash and a xorshift stream. */
@@ -122,10 +107,11 @@ static size_t value_for_key(const char *key, unsigned char *value) {
     return bytes;
 }
 
+static const unsigned char zero_slot[SLOT_BYTES];
+
 static uint32_t slot_checksum(const unsigned char *slot) {
-    static const unsigned char zero[4];
     uint32_t crc = crc_update(0, slot, CRC_OFFSET);
-    crc = crc_update(crc, zero, 4);
+    crc = crc_update(crc, zero_slot, 4);
     return crc_update(crc, slot + HEADER_BYTES, SLOT_BYTES - HEADER_BYTES);
 }
 
@@ -133,31 +119,32 @@ static void slot_encode(unsigned char *slot, uint64_t sequence, const char *key,
                         const unsigned char *value, size_t value_bytes) {
     size_t key_bytes = strlen(key);
     memset(slot, 0, SLOT_BYTES);
-    put_u32(slot, MAGIC);
-    put_u32(slot + 4, (uint32_t)(1 + key_bytes + value_bytes));
-    put_u64(slot + 8, sequence);
-    put_u64(slot + 16, sequence * SLOT_BYTES);
+    put_le(slot, MAGIC, 4);
+    put_le(slot + 4, 1 + key_bytes + value_bytes, 4);
+    put_le(slot + 8, sequence, 8);
+    put_le(slot + 16, sequence * SLOT_BYTES, 8);
     slot[HEADER_BYTES] = (unsigned char)key_bytes;
     memcpy(slot + HEADER_BYTES + 1, key, key_bytes);
     memcpy(slot + HEADER_BYTES + 1 + key_bytes, value, value_bytes);
-    put_u32(slot + CRC_OFFSET, slot_checksum(slot));
+    put_le(slot + CRC_OFFSET, slot_checksum(slot), 4);
 }
 
 /* Verifies the slot at offset and decodes it; returns 0, or why the slot is not a record. */
 static const char *slot_verify(const unsigned char *slot, size_t offset, enum variant variant,
                                struct record *record) {
-    uint32_t length = get_u32(slot + 4);
-    if (get_u32(slot) != MAGIC) return "bad magic";
+    uint64_t length = get_le(slot + 4, 4);
+    if (get_le(slot, 4) != MAGIC) return "bad magic";
     if (length < 1 || length > SLOT_BYTES - HEADER_BYTES) return "bad length";
-    if (get_u64(slot + 8) != offset / SLOT_BYTES) return "wrong sequence number";
-    if (get_u64(slot + 16) != offset) return "wrong offset (a misdirected write?)";
-    if (variant != VARIANT_NO_CHECKSUM && slot_checksum(slot) != get_u32(slot + CRC_OFFSET))
+    if (get_le(slot + 8, 8) != offset / SLOT_BYTES) return "wrong sequence number";
+    if (get_le(slot + 16, 8) != offset) return "wrong offset (a misdirected write?)";
+    if (variant != VARIANT_NO_CHECKSUM && slot_checksum(slot) != get_le(slot + CRC_OFFSET, 4))
         return "checksum mismatch";
     size_t key_bytes = slot[HEADER_BYTES];
     if (key_bytes > KEY_BYTES_MAX || key_bytes + 1 > length) return "bad key length";
     memcpy(record->key, slot + HEADER_BYTES + 1, key_bytes);
     record->key[key_bytes] = 0;
-    record->value_digest = crc_update(0, slot + HEADER_BYTES + 1 + key_bytes, length - 1 - key_bytes);
+    record->value_digest =
+        crc_update(0, slot + HEADER_BYTES + 1 + key_bytes, (size_t)length - 1 - key_bytes);
     return 0;
 }
 
@@ -201,15 +188,10 @@ static int read_stable(int fd, unsigned char **out, size_t *out_bytes) {
     return free(previous), -EIO;
 }
 
-static int all_zero(const unsigned char *p, size_t bytes) {
-    for (size_t i = 0; i < bytes; i++)
-        if (p[i]) return 0;
-    return 1;
-}
-
 /* Scans slots from offset 0 into log; returns RECOVERY_CORRUPT (with log->why) when the scan
  * stopped at damage rather than at a torn or clean end. */
-static int log_scan(const unsigned char *data, size_t bytes, enum variant variant, struct log *log) {
+static int log_scan(const unsigned char *data, size_t bytes, enum variant variant,
+                    struct log *log) {
     size_t offset = 0;
     const char *reason = 0;
     struct record record;
@@ -220,7 +202,7 @@ static int log_scan(const unsigned char *data, size_t bytes, enum variant varian
         log->records[log->count++] = record;
     }
     if (!reason) return RECOVERY_OK; /* clean end, or a short (torn) last slot */
-    if (!all_zero(data + offset, SLOT_BYTES)) {
+    if (memcmp(data + offset, zero_slot, SLOT_BYTES) != 0) {
         snprintf(log->why, sizeof log->why, "record %zu (offset %zu): %s", offset / SLOT_BYTES,
                  offset, reason);
         return RECOVERY_CORRUPT;
@@ -344,7 +326,8 @@ static int append_record(int log_fd, int ack_fd, const char *key, enum variant v
     slot_encode(slot, log->count, key, value, value_bytes);
     int error = write_all(log_fd, slot, SLOT_BYTES, (off_t)log->count * SLOT_BYTES);
     if (error) return io_failed(error, "write of", key);
-    if (variant != VARIANT_NO_FSYNC && fsync(log_fd) != 0) return io_failed(-errno, "fsync of", key);
+    if (variant != VARIANT_NO_FSYNC && fsync(log_fd) != 0)
+        return io_failed(-errno, "fsync of", key); /* no-fsync: acknowledges unsynced data */
     char line[KEY_BYTES_MAX + 16];
     int bytes = snprintf(line, sizeof line, "%s %08x\n", key, crc_update(0, value, value_bytes));
     if ((error = write_all(ack_fd, line, (size_t)bytes, -1)) || fsync(ack_fd) != 0)
@@ -379,105 +362,117 @@ static int recovery_failed(int verdict, const struct log *log) {
     return EXIT_DETECTED;
 }
 
-static int command_write(const char *dir, uint32_t count, const char *ack_path,
-                         enum variant variant, unsigned long incarnation) {
-    struct log log = {0};
+/* The write command, into log (which the caller frees); returns the exit status. */
+static int write_log(struct log *log, const char *dir, uint32_t count, const char *ack_path,
+                     enum variant variant, unsigned long incarnation) {
     int log_fd = log_open_for_write(dir);
     if (log_fd < 0) return io_failed(log_fd, "open of", "DIR/wal.log");
-    int verdict = recover(dir, log_fd, variant, &log);
-    if (verdict != RECOVERY_OK) return recovery_failed(verdict, &log); /* refuse: no truncate */
-    off_t end = (off_t)log.count * SLOT_BYTES;
-    if (log.file_bytes > (size_t)end) {
-        fprintf(stderr, "wal_kv: truncating a torn tail of %zu bytes\n", log.file_bytes - (size_t)end);
+    int verdict = recover(dir, log_fd, variant, log);
+    if (verdict != RECOVERY_OK) return recovery_failed(verdict, log); /* refuse: no truncate */
+    off_t end = (off_t)log->count * SLOT_BYTES;
+    if (log->file_bytes > (size_t)end) {
+        fprintf(stderr, "wal_kv: truncating a torn tail of %zu bytes\n",
+                log->file_bytes - (size_t)end);
         if (ftruncate(log_fd, end) != 0) return io_failed(-errno, "truncate of", "DIR/wal.log");
         if (variant != VARIANT_NO_FSYNC && fsync(log_fd) != 0)
             return io_failed(-errno, "fsync after truncate of", "DIR/wal.log");
     }
     int ack_fd = open(ack_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (ack_fd < 0) return io_failed(-errno, "open of", ack_path);
-    uint32_t recovered = log.count;
+    uint32_t recovered = log->count;
     for (uint32_t i = 0; i < count; i++) {
         char key[KEY_BYTES_MAX + 1];
         snprintf(key, sizeof key, "key-%lu-%u", incarnation, i);
-        int status = append_record(log_fd, ack_fd, key, variant, &log);
-        if (!status && log.count % SNAPSHOT_EVERY == 0)
-            status = snapshot_write(dir, log.count, log.state, variant);
+        int status = append_record(log_fd, ack_fd, key, variant, log);
+        if (!status && log->count % SNAPSHOT_EVERY == 0)
+            status = snapshot_write(dir, log->count, log->state, variant);
         if (status) return status;
     }
     printf("wal_kv write: recovered %u records, appended %u (incarnation %lu)\n", recovered,
            count, incarnation);
-    free(log.records);
     return close(log_fd) == 0 && close(ack_fd) == 0 ? EXIT_PASS : EXIT_TEMPFAIL;
+}
+
+static int command_write(const char *dir, uint32_t count, const char *ack_path,
+                         enum variant variant, unsigned long incarnation) {
+    struct log log = {0};
+    int status = write_log(&log, dir, count, ack_path, variant, incarnation);
+    free(log.records);
+    return status;
 }
 
 /* Finds the digest of key's latest record: 1, or 0 when the log has no such key. */
 static int log_lookup(const struct log *log, const char *key, uint32_t *digest) {
     for (uint32_t i = log->count; i-- > 0;) {
-        if (strcmp(log->records[i].key, key) == 0) return *digest = log->records[i].value_digest, 1;
+        if (strcmp(log->records[i].key, key) == 0)
+            return *digest = log->records[i].value_digest, 1;
+    }
+    return 0;
+}
+
+/* Counts the ACKFILE keys that log lacks or holds with another value; 0, or -1 when a line is
+ * malformed. A last line without its newline was cut before it was written: no promise. */
+static int compare_acks(FILE *acks, const struct log *log, unsigned counts[3], char *first) {
+    char line[256], key[KEY_BYTES_MAX + 1];
+    for (unsigned number = 1; fgets(line, sizeof line, acks); number++) {
+        unsigned promised;
+        uint32_t digest;
+        if (!strchr(line, '\n')) break;
+        if (sscanf(line, "%40s %8x", key, &promised) != 2)
+            return fprintf(stderr, "wal_kv: ACKFILE line %u is malformed\n", number), -1;
+        int found = log_lookup(log, key, &digest);
+        counts[0]++, counts[1] += !found, counts[2] += found && digest != promised;
+        if (!first[0] && (!found || digest != promised))
+            snprintf(first, 256, "; first: %s %s", key, found ? "has a wrong value" : "is missing");
     }
     return 0;
 }
 
 static int command_check(const char *dir, const char *ack_path, enum variant variant) {
     struct log log = {0};
-    char path[PATH_BYTES_MAX], line[256], first[256] = "";
+    char path[PATH_BYTES_MAX], first[256] = "";
+    unsigned counts[3] = {0, 0, 0}; /* acknowledged, missing, wrong */
     path_join(path, dir, "wal.log");
     int log_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (log_fd < 0 && errno != ENOENT) return io_failed(-errno, "open of", path);
     int verdict = recover(dir, log_fd, variant, &log);
-    if (verdict < 0) return io_failed(verdict, "read of", path);
+    if (log_fd >= 0) close(log_fd);
     if (verdict != RECOVERY_OK) recovery_failed(verdict, &log);
     if (verdict == RECOVERY_LOST) log.count = 0; /* that recovery gives up on everything */
-    FILE *acks = fopen(ack_path, "r");
-    if (!acks) return fprintf(stderr, "wal_kv: cannot read %s\n", ack_path), EXIT_USAGE;
-    unsigned acked = 0, missing = 0, wrong = 0;
-    for (unsigned number = 1; fgets(line, sizeof line, acks); number++) {
-        char key[KEY_BYTES_MAX + 1];
-        unsigned promised;
-        uint32_t digest;
-        if (!strchr(line, '\n')) break; /* cut by a crash before it was written: no promise */
-        if (sscanf(line, "%40s %8x", key, &promised) != 2)
-            return fprintf(stderr, "wal_kv: %s:%u is malformed\n", ack_path, number), EXIT_USAGE;
-        acked++;
-        int found = log_lookup(&log, key, &digest);
-        missing += !found;
-        wrong += found && digest != promised;
-        if (!first[0] && (!found || digest != promised))
-            snprintf(first, sizeof first, "; first: %s %s", key, found ? "has a wrong value" : "is missing");
-    }
-    fclose(acks);
-    if (log_fd >= 0) close(log_fd);
-    int status = missing + wrong == 0 ? EXIT_PASS
+    FILE *acks = verdict < 0 ? 0 : fopen(ack_path, "r");
+    int compared = acks ? compare_acks(acks, &log, counts, first) : -1;
+    if (acks) fclose(acks);
+    free(log.records);
+    if (verdict < 0) return EXIT_TEMPFAIL;
+    if (!acks) fprintf(stderr, "wal_kv: cannot read %s\n", ack_path);
+    if (compared < 0) return EXIT_USAGE;
+    int status = counts[1] + counts[2] == 0 ? EXIT_PASS
                  : verdict == RECOVERY_CORRUPT ? EXIT_DETECTED : EXIT_SILENT;
     printf("wal_kv check: %s: %u acknowledged, %u recovered, %u missing, %u wrong%s%s\n",
            status == EXIT_PASS ? "pass" : status == EXIT_DETECTED ? "DETECTED" : "SILENTLY WRONG",
-           acked, log.count, missing, wrong, verdict == RECOVERY_CORRUPT ? ", corruption reported" : "",
-           first);
-    free(log.records);
+           counts[0], log.count, counts[1], counts[2],
+           verdict == RECOVERY_CORRUPT ? ", corruption reported" : "", first);
     return status;
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: wal_kv DIR write COUNT ACKFILE [VARIANT]\n"
-                    "       wal_kv DIR check ACKFILE [VARIANT]\n"
-                    "VARIANT: correct (default), no-fsync, no-checksum, rename-no-dirsync\n");
+    fputs("usage: wal_kv DIR write COUNT ACKFILE [VARIANT] | wal_kv DIR check ACKFILE [VARIANT]\n"
+          "VARIANT: correct (default), no-fsync, no-checksum, rename-no-dirsync\n", stderr);
     return EXIT_USAGE;
 }
 
-/* Parses a decimal in [minimum, maximum]; 0 when text is not one. */
-static int parse_number(const char *text, unsigned long minimum, unsigned long maximum,
-                        unsigned long *out) {
+/* Parses a decimal in [0, maximum]; returns 0 when text is not one. */
+static int parse_number(const char *text, unsigned long maximum, unsigned long *out) {
     char *end;
     errno = 0;
     *out = strtoul(text, &end, 10);
-    return errno == 0 && end != text && *end == 0 && text[0] != '-' && *out >= minimum &&
-           *out <= maximum;
+    return errno == 0 && end != text && *end == 0 && text[0] != '-' && *out <= maximum;
 }
 
 int main(int argc, char **argv) {
     static const char *const names[] = {"correct", "no-fsync", "no-checksum", "rename-no-dirsync"};
     crc_init();
-    if (crc_update(0, "123456789", 9) != 0xe3069283u) return fprintf(stderr, "crc32c broken\n"), 70;
+    if (crc_update(0, "123456789", 9) != 0xe3069283u) return fputs("crc32c broken\n", stderr), 70;
     int writing = argc >= 5 && strcmp(argv[2], "write") == 0;
     int checking = argc >= 4 && strcmp(argv[2], "check") == 0;
     int variant_index = writing ? 5 : 4;
@@ -492,7 +487,7 @@ int main(int argc, char **argv) {
     if (checking) return command_check(argv[1], argv[3], variant);
     unsigned long count, incarnation = 0;
     const char *text = getenv("MOONSHIM_INCARNATION");
-    if (!parse_number(argv[3], 1, COUNT_MAX, &count)) return usage();
-    if (text && !parse_number(text, 0, 1000000, &incarnation)) return usage();
+    if (!parse_number(argv[3], COUNT_MAX, &count) || count == 0) return usage();
+    if (text && !parse_number(text, 1000000, &incarnation)) return usage();
     return command_write(argv[1], (uint32_t)count, argv[4], variant, incarnation);
 }
