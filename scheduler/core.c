@@ -203,6 +203,9 @@ static void handle_storage(struct sched_core *core, const struct sched_request *
     caller->wake_result = verdict.verdict;
     caller->wake_value = verdict.parameter;
     block_caller(core, request->thread, core->clock.monotonic_ns + verdict.latency_ns, decision);
+    /* Decided now, known now, even if the caller comes back to it later: the trace shows it. */
+    decision->result = verdict.verdict;
+    decision->value = verdict.parameter;
 }
 
 static void handle_futex_wait(struct sched_core *core, const struct sched_request *request,

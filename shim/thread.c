@@ -294,6 +294,10 @@ static int64_t timeout_ns(const struct timespec *timeout, int64_t *ns) {
     return 0;
 }
 
+static int64_t wake_count(uint32_t value) {
+    return (int)value <= 0 ? 1 : (int)value;
+}
+
 static _Noreturn void unsupported_futex(int command) {
     char message[128];
     struct sched_text text;
@@ -320,11 +324,13 @@ SHIM_READS_PROGRAM_MEMORY long shim_emulate_futex(const long args[6]) {
         if ((uint32_t)args[5] == 0) return -EINVAL;
         if (timeout_ns((const struct timespec *)args[3], &deadline) < 0) return -EINVAL;
         return futex_wait(address, value, (uint32_t)args[5], deadline, clock);
+    /* Linux wakes at least one waiter even when asked for zero (or a negative count). */
     case FUTEX_WAKE:
-        return futex_request(SCHED_REQ_FUTEX_WAKE, args[0], (int)value, FUTEX_BITSET_MATCH_ANY, 0);
+        return futex_request(SCHED_REQ_FUTEX_WAKE, args[0], wake_count(value),
+                             FUTEX_BITSET_MATCH_ANY, 0);
     case FUTEX_WAKE_BITSET:
         if ((uint32_t)args[5] == 0) return -EINVAL;
-        return futex_request(SCHED_REQ_FUTEX_WAKE, args[0], (int)value, (uint32_t)args[5], 0);
+        return futex_request(SCHED_REQ_FUTEX_WAKE, args[0], wake_count(value), (uint32_t)args[5], 0);
     case FUTEX_CMP_REQUEUE:
         if (*address != (uint32_t)args[5]) {
             shim_record(SYS_futex, args[0], command, -EAGAIN);
@@ -334,7 +340,7 @@ SHIM_READS_PROGRAM_MEMORY long shim_emulate_futex(const long args[6]) {
     case FUTEX_REQUEUE: {
         /* The requeue count travels in the timeout argument's register. */
         struct sched_request request = {.kind = SCHED_REQ_FUTEX_REQUEUE, .call = SYS_futex,
-                                        .arg = {args[0], (int)value, args[4], (int)args[3]}};
+                                        .arg = {args[0], wake_count(value), args[4], (int)args[3]}};
         struct sched_decision decision;
         shim_decide(&request, &decision);
         return command == FUTEX_REQUEUE ? decision.result

@@ -110,8 +110,27 @@ static const char *kind_name(uint32_t kind) {
     case SCHED_REQ_SLEEP: return "sleep";
     case SCHED_REQ_RANDOM: return "random";
     case SCHED_REQ_RECORD: return "call";
+    case SCHED_REQ_THREAD_CREATE: return "thread_create";
+    case SCHED_REQ_THREAD_EXIT: return "thread_exit";
+    case SCHED_REQ_FUTEX_WAIT: return "futex_wait";
+    case SCHED_REQ_FUTEX_WAKE: return "futex_wake";
+    case SCHED_REQ_FUTEX_REQUEUE: return "futex_requeue";
+    case SCHED_REQ_FUTEX_WAKE_OP: return "futex_wake_op";
+    case SCHED_REQ_STORAGE: return "storage";
     default: return "unknown";
     }
+}
+
+/* The injected fault an event carries, or 0. */
+static const char *fault_name(const struct sched_request *request,
+                              const struct sched_decision *decision) {
+    static const char *const verdicts[] = {0, "corrupt", "misdirect", "phantom", "sync_failure",
+                                           "eio", "enospc", "short"};
+    if (decision->flags & SCHED_DECISION_CRASH) return "crash";
+    if (request->kind != SCHED_REQ_STORAGE) return 0;
+    if (decision->result <= 0 || decision->result >= (int64_t)(sizeof(verdicts) / sizeof(*verdicts)))
+        return 0;
+    return verdicts[decision->result];
 }
 
 void shim_trace_event(const struct sched_request *request, const struct sched_decision *decision) {
@@ -144,6 +163,12 @@ void shim_trace_event(const struct sched_request *request, const struct sched_de
     if (decision->next_thread != request->thread) {
         sched_text_str(&text, ",\"next\":");
         sched_text_u64(&text, decision->next_thread);
+    }
+    const char *fault = fault_name(request, decision);
+    if (fault) {
+        sched_text_str(&text, ",\"fault\":\"");
+        sched_text_str(&text, fault);
+        sched_text_char(&text, '"');
     }
     sched_text_str(&text, "}\n");
     trace_append(line, text.length);

@@ -258,8 +258,9 @@ static int snapshot_verify(const char *dir, enum variant variant, struct log *lo
 static int recover(const char *dir, int log_fd, enum variant variant, struct log *log) {
     unsigned char *data = 0;
     size_t bytes = 0;
-    if (log_fd >= 0) {
-        int error = read_stable(log_fd, &data, &bytes);
+    if (log_fd >= 0) { /* without a checksum there is no reason to read twice */
+        int error = variant == VARIANT_NO_CHECKSUM ? read_whole(log_fd, &data, &bytes)
+                                                   : read_stable(log_fd, &data, &bytes);
         if (error) return error;
     }
     log->records = calloc(bytes / SLOT_BYTES + 1, sizeof *log->records);
@@ -337,6 +338,23 @@ static int append_record(int log_fd, int ack_fd, const char *key, enum variant v
     return 0;
 }
 
+/* Serves a read of every recovered key: "read KEY DIGEST" lines in ACKFILE, in one write (each
+ * intercepted call may crash), after a newline that ends a line cut by an earlier crash. The
+ * check compares each with the key's true value. Returns 0 or EXIT_TEMPFAIL. */
+static int serve_reads(int ack_fd, const struct log *log) {
+    size_t line_max = KEY_BYTES_MAX + 16, bytes = 1;
+    char *text = malloc(log->count * line_max + 2);
+    if (!text) return io_failed(-ENOMEM, "serving", "reads");
+    text[0] = '\n';
+    for (uint32_t i = 0; i < log->count; i++)
+        bytes += (size_t)snprintf(text + bytes, line_max, "read %s %08x\n", log->records[i].key,
+                                  log->records[i].value_digest);
+    int error = write_all(ack_fd, text, bytes, -1);
+    if (!error && fsync(ack_fd) != 0) error = -errno;
+    free(text);
+    return error ? io_failed(error, "serving reads into", "ACKFILE") : 0;
+}
+
 /* Opens DIR/wal.log read-write, creating it (then fsyncing DIR) if absent; an fd or -errno. */
 static int log_open_for_write(const char *dir) {
     char path[PATH_BYTES_MAX];
@@ -379,6 +397,8 @@ static int write_log(struct log *log, const char *dir, uint32_t count, const cha
     }
     int ack_fd = open(ack_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (ack_fd < 0) return io_failed(-errno, "open of", ack_path);
+    int served = serve_reads(ack_fd, log);
+    if (served) return served;
     uint32_t recovered = log->count;
     for (uint32_t i = 0; i < count; i++) {
         char key[KEY_BYTES_MAX + 1];
@@ -410,28 +430,42 @@ static int log_lookup(const struct log *log, const char *key, uint32_t *digest) 
     return 0;
 }
 
-/* Counts the ACKFILE keys that log lacks or holds with another value; 0, or -1 when a line is
- * malformed. A last line without its newline was cut before it was written: no promise. */
-static int compare_acks(FILE *acks, const struct log *log, unsigned counts[3], char *first) {
+/* Parses "KEY DIGEST\n" (exactly 8 hex digits) at line; returns 1, or 0 for anything else. */
+static int parse_ack(const char *line, char *key, unsigned *digest) {
+    int end = 0;
+    return sscanf(line, "%40s %8x%n", key, digest, &end) == 2 && end >= 10 && line[end] == '\n' &&
+           line[end - 9] == ' ';
+}
+
+/* Counts in counts[] the acknowledged keys, those log lacks, those it holds with another value,
+ * the reads served, the reads that served a wrong value, and the cut lines skipped: lines that
+ * are not "KEY DIGEST" or "read KEY DIGEST" were cut by a crash and promise nothing. */
+static void compare_acks(FILE *acks, const struct log *log, unsigned counts[6], char *first) {
     char line[256], key[KEY_BYTES_MAX + 1];
-    for (unsigned number = 1; fgets(line, sizeof line, acks); number++) {
+    unsigned char value[VALUE_BYTES_MAX];
+    while (fgets(line, sizeof line, acks)) {
         unsigned promised;
         uint32_t digest;
-        if (!strchr(line, '\n')) break;
-        if (sscanf(line, "%40s %8x", key, &promised) != 2)
-            return fprintf(stderr, "wal_kv: ACKFILE line %u is malformed\n", number), -1;
-        int found = log_lookup(log, key, &digest);
-        counts[0]++, counts[1] += !found, counts[2] += found && digest != promised;
-        if (!first[0] && (!found || digest != promised))
-            snprintf(first, 256, "; first: %s %s", key, found ? "has a wrong value" : "is missing");
+        int served = strncmp(line, "served ", 5) == 0;
+        if (line[0] == '\n') continue;
+        if (!parse_ack(line + 5 * served, key, &promised)) {
+            counts[5]++;
+            continue;
+        }
+        int found = !served && log_lookup(log, key, &digest);
+        int bad = served ? promised != crc_update(0, value, value_for_key(key, value))
+                       : !found || digest != promised;
+        counts[served ? 3 : 0]++, counts[served ? 4 : found ? 2 : 1] += (unsigned)bad;
+        if (!first[0] && bad)
+            snprintf(first, 256, "; first: %s %s", key, served ? "was read with a wrong value"
+                                                    : found ? "has a wrong value" : "is missing");
     }
-    return 0;
 }
 
 static int command_check(const char *dir, const char *ack_path, enum variant variant) {
     struct log log = {0};
     char path[PATH_BYTES_MAX], first[256] = "";
-    unsigned counts[3] = {0, 0, 0}; /* acknowledged, missing, wrong */
+    unsigned counts[6] = {0}; /* acknowledged, missing, wrong, reads, wrong reads, cut lines */
     path_join(path, dir, "wal.log");
     int log_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (log_fd < 0 && errno != ENOENT) return io_failed(-errno, "open of", path);
@@ -440,17 +474,17 @@ static int command_check(const char *dir, const char *ack_path, enum variant var
     if (verdict != RECOVERY_OK) recovery_failed(verdict, &log);
     if (verdict == RECOVERY_LOST) log.count = 0; /* that recovery gives up on everything */
     FILE *acks = verdict < 0 ? 0 : fopen(ack_path, "r");
-    int compared = acks ? compare_acks(acks, &log, counts, first) : -1;
-    if (acks) fclose(acks);
+    if (acks) compare_acks(acks, &log, counts, first), fclose(acks);
     free(log.records);
     if (verdict < 0) return EXIT_TEMPFAIL;
-    if (!acks) fprintf(stderr, "wal_kv: cannot read %s\n", ack_path);
-    if (compared < 0) return EXIT_USAGE;
-    int status = counts[1] + counts[2] == 0 ? EXIT_PASS
+    if (!acks) return fprintf(stderr, "wal_kv: cannot read %s\n", ack_path), EXIT_USAGE;
+    int status = counts[4] ? EXIT_SILENT /* a wrong value served is silent, whatever follows */
+                 : counts[1] + counts[2] == 0 ? EXIT_PASS
                  : verdict == RECOVERY_CORRUPT ? EXIT_DETECTED : EXIT_SILENT;
-    printf("wal_kv check: %s: %u acknowledged, %u recovered, %u missing, %u wrong%s%s\n",
+    printf("wal_kv check: %s: %u acknowledged, %u recovered, %u missing, %u wrong; %u reads served, "
+           "%u wrong; %u cut lines%s%s\n",
            status == EXIT_PASS ? "pass" : status == EXIT_DETECTED ? "DETECTED" : "SILENTLY WRONG",
-           counts[0], log.count, counts[1], counts[2],
+           counts[0], log.count, counts[1], counts[2], counts[3], counts[4], counts[5],
            verdict == RECOVERY_CORRUPT ? ", corruption reported" : "", first);
     return status;
 }

@@ -49,7 +49,8 @@ while read -r symbol; do
 done <"$work/external"
 
 # A pure file includes none of these: they are how C code reaches the OS, a clock or stdio.
-forbidden='^[[:space:]]*#[[:space:]]*include[[:space:]]*<(unistd|fcntl|time|pthread|stdio|dlfcn|signal|sys/[^>]*)\.h>'
+forbidden_headers='(unistd|fcntl|time|pthread|stdio|dlfcn|signal|sys/[^>]*)'
+forbidden="^[[:space:]]*#[[:space:]]*include[[:space:]]*<$forbidden_headers\\.h>"
 for directory in "$@"; do
     if [ ! -d "$directory" ]; then
         echo "purity: no directory $directory" >&2

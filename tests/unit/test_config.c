@@ -1,4 +1,4 @@
-/* test_config.c: unit suite for scheduler/config.c (defaults, keys, durations, INI, overrides, JSON). */
+/* test_config.c: unit suite for scheduler/config.c: keys, values, INI, overrides, JSON. */
 #include <stdint.h>
 #include <string.h>
 

@@ -44,7 +44,8 @@ static struct sched_decision handle(struct sched_core *target, struct sched_requ
 }
 
 static int64_t read_clock(struct sched_core *target, enum sched_clock_kind kind) {
-    struct sched_decision decision = handle(target, make_request(SCHED_REQ_CLOCK_READ, 228, kind, 0));
+    struct sched_decision decision =
+        handle(target, make_request(SCHED_REQ_CLOCK_READ, 228, kind, 0));
     ck_assert_int_eq(decision.result, 0);
     return (int64_t)decision.value;
 }

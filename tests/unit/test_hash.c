@@ -1,6 +1,6 @@
-/* test_hash.c: unit suite for scheduler/hash.c (64-bit FNV-1a over bytes and little-endian words).
+/* test_hash.c: unit suite for scheduler/hash.c (64-bit FNV-1a over bytes and LE words).
  *
- * The string vectors are the published FNV-1a 64 test values, re-checked with a Python one-liner. */
+ * The string vectors are the published FNV-1a 64 test values, re-checked in Python. */
 #include <stdint.h>
 #include <string.h>
 

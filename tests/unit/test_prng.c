@@ -119,7 +119,8 @@ START_TEST(test_below_stays_in_bounds) {
                                       UINT64_MAX};
     struct sched_prng prng = seeded(5);
     for (size_t b = 0; b < sizeof(bounds) / sizeof(bounds[0]); b++)
-        for (int i = 0; i < 2000; i++) ck_assert_uint_lt(sched_prng_below(&prng, bounds[b]), bounds[b]);
+        for (int i = 0; i < 2000; i++)
+            ck_assert_uint_lt(sched_prng_below(&prng, bounds[b]), bounds[b]);
 }
 END_TEST
 

@@ -1,4 +1,4 @@
-/* test_text.c: unit suite for scheduler/text.c (bounded appends, number formatting, JSON, parsing). */
+/* test_text.c: unit suite for scheduler/text.c: bounded appends, numbers, JSON strings, parsing. */
 #include <stdint.h>
 #include <string.h>
 

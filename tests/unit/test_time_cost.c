@@ -1,4 +1,4 @@
-/* test_time_cost.c: unit suite for faults/time_cost.c (virtual time cost of one intercepted call). */
+/* test_time_cost.c: unit suite for faults/time_cost.c (the virtual time one call costs). */
 #include <stdint.h>
 #include <string.h>
 
