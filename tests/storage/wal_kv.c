@@ -14,16 +14,20 @@
  * Every SNAPSHOT_EVERY records, DIR/snapshot.tmp gets the count and a rolling CRC of the records'
  * crcs; fsync, rename to DIR/snapshot, fsync DIR. A snapshot covering more than the log holds
  * reveals a lost acknowledged tail; loss after the last snapshot at the end of the log cannot be
- * seen by a single-copy log. After the record's fsync returns 0, "key crc32c-of-value" is
- * appended to ACKFILE (outside DIR, write+fsync): the promise. A partial last line promises
- * nothing. Reads repeat until two agree, so a transient read fault never causes a truncation.
- * VARIANTs, one bug each: no-fsync (never fsyncs the log; acks after write), no-checksum (no
- * crc check on recovery: trusts the length), rename-no-dirsync (no DIR fsync after the snapshot
- * rename, yet recovery requires DIR/snapshot once the log has more than SNAPSHOT_EVERY records).
- * Exit: 0 done, or every acknowledged key intact; 1 an acknowledged key missing or wrong and
- * nothing detected, or the state lost (rename-no-dirsync); 2 corruption detected and reported on
- * stderr (write refuses; check: and an acknowledged key is gone); 64 usage; 75 an I/O call failed
- * (write says which, and acknowledges nothing after it). Lookups are linear: tests are small. */
+ * seen by a single-copy log. ACKFILE (outside DIR, unmodelled, write+fsync) records promises:
+ * "KEY DIGEST" (crc32c of the value) once the record's fsync returned 0, and after recovery
+ * "read KEY DIGEST" for every recovered key, the value a client would be served; check compares
+ * both. Lines cut by a crash are skipped: they promise nothing. Recovery reads until two reads
+ * agree, so a transient read fault never causes a truncation or a wrong value.
+ * VARIANTs, one bug each: no-fsync (never fsyncs the log; acks after write), no-checksum (trusts
+ * what it reads: no crc check, no second read; takes the length field as it is),
+ * rename-no-dirsync (no DIR fsync after the snapshot rename, yet recovery requires DIR/snapshot
+ * once the log has more than SNAPSHOT_EVERY records).
+ * Exit: 0 done, or every promise kept; 1 an acknowledged key missing or wrong with nothing
+ * detected, a wrong value served, or the state lost (rename-no-dirsync); 2 corruption detected
+ * and reported on stderr (write refuses; check: and an acknowledged key is gone); 64 usage;
+ * 75 an I/O call failed (write says which; nothing after it is acknowledged). Lookups are
+ * linear: tests are small. */
 #ifndef _GNU_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -446,7 +450,7 @@ static void compare_acks(FILE *acks, const struct log *log, unsigned counts[6], 
     while (fgets(line, sizeof line, acks)) {
         unsigned promised;
         uint32_t digest;
-        int served = strncmp(line, "served ", 5) == 0;
+        int served = strncmp(line, "read ", 5) == 0;
         if (line[0] == '\n') continue;
         if (!parse_ack(line + 5 * served, key, &promised)) {
             counts[5]++;
@@ -454,11 +458,12 @@ static void compare_acks(FILE *acks, const struct log *log, unsigned counts[6], 
         }
         int found = !served && log_lookup(log, key, &digest);
         int bad = served ? promised != crc_update(0, value, value_for_key(key, value))
-                       : !found || digest != promised;
+                         : !found || digest != promised;
         counts[served ? 3 : 0]++, counts[served ? 4 : found ? 2 : 1] += (unsigned)bad;
         if (!first[0] && bad)
-            snprintf(first, 256, "; first: %s %s", key, served ? "was read with a wrong value"
-                                                    : found ? "has a wrong value" : "is missing");
+            snprintf(first, 256, "; first: %s %s", key,
+                     served ? "was served a wrong value"
+                            : found ? "has a wrong value" : "is missing");
     }
 }
 
@@ -481,8 +486,8 @@ static int command_check(const char *dir, const char *ack_path, enum variant var
     int status = counts[4] ? EXIT_SILENT /* a wrong value served is silent, whatever follows */
                  : counts[1] + counts[2] == 0 ? EXIT_PASS
                  : verdict == RECOVERY_CORRUPT ? EXIT_DETECTED : EXIT_SILENT;
-    printf("wal_kv check: %s: %u acknowledged, %u recovered, %u missing, %u wrong; %u reads served, "
-           "%u wrong; %u cut lines%s%s\n",
+    printf("wal_kv check: %s: %u acknowledged, %u recovered, %u missing, %u wrong; "
+           "%u reads served, %u wrong; %u cut lines%s%s\n",
            status == EXIT_PASS ? "pass" : status == EXIT_DETECTED ? "DETECTED" : "SILENTLY WRONG",
            counts[0], log.count, counts[1], counts[2], counts[3], counts[4], counts[5],
            verdict == RECOVERY_CORRUPT ? ", corruption reported" : "", first);
