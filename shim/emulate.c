@@ -122,8 +122,12 @@ static long emulate_write(long number, const long args[6]) {
 
 static long emulate_sync(long number, const long args[6]) {
     int fd = number == SYS_sync ? -1 : (int)args[0];
-    if (number == SYS_sync || number == SYS_syncfs)
-        return shim_file_sync((uint32_t)number, -1, shim_trap_caller());
+    if (number == SYS_sync || number == SYS_syncfs) {
+        /* Modelled files become durable in the model; the others are the kernel's business. */
+        long result = shim_file_sync((uint32_t)number, -1, shim_trap_caller());
+        if (result != 0) return result;
+        return shim_syscall(number, args[0], 0, 0, 0, 0, 0);
+    }
     if (!shim_file_is_modelled(fd) && !shim_file_is_modelled_directory(fd))
         return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
     /* sync_file_range only promises anything with SYNC_FILE_RANGE_WAIT_AFTER. */
@@ -147,7 +151,14 @@ static long emulate_metadata(long number, const long args[6]) {
     }
 }
 
+static long emulate_vfork(long number, const long args[6]) {
+    (void)number;
+    (void)args;
+    return shim_emulate_vfork();
+}
+
 static const struct intercepted table[] = {
+    {SYS_vfork, 1, "vfork", emulate_vfork},
     {SYS_write, 1, "write", emulate_write},
     {SYS_pwrite64, 1, "pwrite64", emulate_write},
     {SYS_writev, 1, "writev", emulate_write},

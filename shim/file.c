@@ -157,7 +157,8 @@ static int excluded(const char *absolute) {
 int shim_file_try_init(const char *paths) {
     const char *cursor = paths;
     while (*cursor && root_count < ROOTS_MAX) {
-        const char *comma = strchr(cursor, ',');
+        /* ',' in a config file; ':' too, since ',' separates MOONSHIM_FAULTS items. */
+        const char *comma = strpbrk(cursor, ",:");
         size_t length = comma ? (size_t)(comma - cursor) : strlen(cursor);
         char given[PATH_BYTES];
         if (length > 0 && length < sizeof(given)) {

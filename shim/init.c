@@ -318,8 +318,10 @@ static void say_swarm(const struct sched_config *config) {
  * pid travels in MOONSHIM_OWNER_PID. Returns 1 when this process owns the run. */
 static int owns_run(int *continuing) {
     const char *owner = getenv("MOONSHIM_OWNER_PID");
+    const char *incarnation = getenv("MOONSHIM_INCARNATION");
     uint64_t owner_pid = 0;
-    *continuing = 0;
+    /* A restarted incarnation adds to the trace of the ones before it. */
+    *continuing = incarnation && *incarnation && strcmp(incarnation, "0") != 0;
     if (!owner || sched_text_parse_u64(owner, &owner_pid) != 0) return 1;
     if ((long)owner_pid != shim_syscall0(SYS_getpid)) return 0;
     *continuing = 1;

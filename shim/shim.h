@@ -116,6 +116,7 @@ long shim_emulate_clone(long number, long long *registers);
 long shim_emulate_exit(const long args[6]);
 long shim_emulate_futex(const long args[6]);
 long shim_emulate_sched_yield(void);
+long shim_emulate_vfork(void);
 
 /* time.c */
 long shim_emulate_time(long number, const long args[6]);

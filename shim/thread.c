@@ -207,6 +207,7 @@ long shim_emulate_clone(long number, long long *registers) {
     uint64_t clear = number == SYS_clone3 ? args3.child_tid : (uint64_t)raw[3];
     clear_tid[thread] = (flags & CLONE_CHILD_CLEARTID) ? clear : 0;
     waiting_in[thread] = 0;
+    last_call_of[thread] = SYS_clone3;
     shim_record(SYS_clone3, thread, (long)flags, thread); /* a switch point, after the clone */
     return result;
 }
@@ -256,7 +257,9 @@ static int64_t futex_request(enum sched_request_kind kind, int64_t a0, int64_t a
 SHIM_READS_PROGRAM_MEMORY static long futex_wake_op(uint32_t *address, int count, uint32_t *address2, int count2,
                           uint32_t encoded) {
     uint32_t op = (encoded >> 28) & 7, compare = (encoded >> 24) & 15;
-    uint32_t argument = (encoded >> 12) & 0xfff, comparand = encoded & 0xfff;
+    /* Both operands are 12-bit signed fields, as the kernel reads them. */
+    uint32_t argument = (uint32_t)((int32_t)(encoded << 8) >> 20);
+    uint32_t comparand = (uint32_t)((int32_t)(encoded << 20) >> 20);
     if ((encoded >> 28) & 8) argument = 1u << (argument & 31);
     uint32_t old = *address2, updated;
     switch (op) {
@@ -352,6 +355,14 @@ SHIM_READS_PROGRAM_MEMORY long shim_emulate_futex(const long args[6]) {
     default:
         unsupported_futex(command);
     }
+}
+
+/* vfork: the child would run on our stack inside the SIGSYS handler and could overwrite the
+ * signal frame the parent returns through. POSIX allows vfork to be fork, so it is one here. */
+long shim_emulate_vfork(void) {
+    long result = shim_syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+    if (result == 0 && !vfork_child) shim_after_fork_child();
+    return result;
 }
 
 long shim_emulate_sched_yield(void) {

@@ -133,6 +133,7 @@ static void child_environment(const struct tool_exec_options *options, const cha
     snprintf(seed, sizeof(seed), "%llu", (unsigned long long)options->seed);
     setenv("MOONSHIM_SEED", seed, 1);
     setenv("MOONSHIM_REPORT", report, 1);
+    unsetenv("MOONSHIM_OWNER_PID"); /* the child starts a run of its own (nested moonshim) */
     if (trace) setenv("MOONSHIM_TRACE", trace, 1);
     else unsetenv("MOONSHIM_TRACE");
     if (options->config_path) setenv("MOONSHIM_CONFIG", options->config_path, 1);

@@ -56,6 +56,9 @@ env MOONSHIM_INCARNATION=1 "$wal_kv" "$work/again/d" write 50 "$work/again/ack" 
 # shellcheck disable=SC2016 # the inner script expands its own arguments
 expect 0 "same inputs give the same log and ACKFILE, byte for byte" \
     bash -c 'cmp "$1/d/wal.log" "$2/d/wal.log" && cmp "$1/ack" "$2/ack"' _ "$base" "$work/again"
+# shellcheck disable=SC2016
+expect 0 "... and incarnation 1 served a read of each of the first 50 keys" \
+    bash -c '"$1" "$2/d" check "$2/ack" | grep -q "50 reads served, 0 wrong"' _ "$wal_kv" "$base"
 expect 64 "usage error" "$wal_kv" "$base/d" write 0 "$base/ack"
 expect 64 "unknown variant" "$wal_kv" "$base/d" check "$base/ack" no-such-variant
 
@@ -76,6 +79,13 @@ expect 2 "record 70 copied over record 20 (a misdirected write)" \
 fresh header && poke "$work/header/d/wal.log" $((99 * slot + 9))
 expect 2 "a flipped sequence byte in the last record (a full slot: damage, not a tear)" \
     "$wal_kv" "$work/header/d" check "$work/header/ack"
+
+fresh beyond && truncate -s $((102 * slot)) "$work/beyond/d/wal.log"
+dd if=/dev/zero of="$work/beyond/d/wal.log" bs=$slot seek=99 count=2 conv=notrunc status=none
+dd if="$work/base/d/wal.log" of="$work/beyond/d/wal.log" bs=$slot skip=99 seek=101 count=1 \
+    conv=notrunc status=none
+expect 2 "last record written 2 slots past its place (a misdirected append past the end)" \
+    "$wal_kv" "$work/beyond/d" check "$work/beyond/ack"
 
 echo "== the end of the log"
 fresh torn && truncate -s $((99 * slot + 100)) "$work/torn/d/wal.log"
@@ -110,6 +120,10 @@ expect 0 "a partial last line (cut before its newline) promises nothing" \
     "$wal_kv" "$work/acks/d" check "$work/acks/ack"
 echo >>"$work/acks/ack"
 expect 1 "... completed with a wrong digest: silently wrong" "$wal_kv" "$work/acks/d" check "$work/acks/ack"
+fresh cut && printf 'key-0-7 1234' >>"$work/cut/ack"
+expect 0 "a line cut by a crash; the next write ends it with a newline" \
+    env MOONSHIM_INCARNATION=2 "$wal_kv" "$work/cut/d" write 3 "$work/cut/ack"
+expect 0 "... check skips the cut line" "$wal_kv" "$work/cut/d" check "$work/cut/ack"
 fresh ghost && echo "key-9-9 12345678" >>"$work/ghost/ack"
 expect 1 "an acknowledged key that was never written" "$wal_kv" "$work/ghost/d" check "$work/ghost/ack"
 
@@ -121,6 +135,26 @@ expect 1 "no-checksum check of the same log: silently wrong" \
 fresh nolength && poke "$work/nolength/d/wal.log" $((60 * slot + 4))
 expect 1 "no-checksum check, a corrupted length field: silently wrong" \
     "$wal_kv" "$work/nolength/d" check "$work/nolength/ack" no-checksum
+
+echo "== a read fault, made natively: damage on disk while write recovers, then undone"
+fresh readfault && poke "$work/readfault/d/wal.log" $((30 * slot + 40))
+expect 2 "correct write refuses, serves nothing" \
+    env MOONSHIM_INCARNATION=2 "$wal_kv" "$work/readfault/d" write 3 "$work/readfault/ack"
+poke "$work/readfault/d/wal.log" $((30 * slot + 40))
+expect 0 "... damage undone: correct check passes" \
+    "$wal_kv" "$work/readfault/d" check "$work/readfault/ack"
+poke "$work/readfault/d/wal.log" $((30 * slot + 40))
+expect 0 "no-checksum write serves the wrong value" env MOONSHIM_INCARNATION=2 \
+    "$wal_kv" "$work/readfault/d" write 3 "$work/readfault/ack" no-checksum
+poke "$work/readfault/d/wal.log" $((30 * slot + 40))
+expect 1 "... damage undone, but a wrong value was served: silently wrong" \
+    "$wal_kv" "$work/readfault/d" check "$work/readfault/ack"
+fresh readkey && poke "$work/readkey/d/wal.log" $((30 * slot + 29))
+expect 0 "no-checksum write serves a garbage key" env MOONSHIM_INCARNATION=2 \
+    "$wal_kv" "$work/readkey/d" write 3 "$work/readkey/ack" no-checksum
+poke "$work/readkey/d/wal.log" $((30 * slot + 29))
+expect 1 "... it is seen as a wrong value served, not skipped" \
+    "$wal_kv" "$work/readkey/d" check "$work/readkey/ack"
 
 echo "== variant rename-no-dirsync: needs a snapshot it never made durable"
 fresh rename && rm "$work/rename/d/snapshot"
@@ -144,6 +178,31 @@ if command -v strace >/dev/null; then
     expect 0 "no-fsync: no log fsync at all" test "$(fsyncs no-fsync)" = "0 3"
     expect 0 "rename-no-dirsync: DIR only at creation" test "$(fsyncs rename-no-dirsync)" = "16 1"
     expect 0 "no-checksum: writes like the correct program" test "$(fsyncs no-checksum)" = "16 3"
+
+    echo "== error paths, injected by strace (deterministic; no power loss)"
+    # inject NAME SPEC: write 16 in a fresh $work/NAME under strace -e inject=SPEC; sets status.
+    inject() {
+        rm -rf "${work:?}/$1" && mkdir -p "$work/$1/d" && : >"$work/$1/ack"
+        strace -f -o /dev/null -e trace="${2%%:*}" -e inject="$2" \
+            "$wal_kv" "$work/$1/d" write 16 "$work/$1/ack" >/dev/null 2>"$work/$1/err"
+        status=$?
+    }
+    acks() { grep -c '^key-' "$work/$1/ack"; }
+    # fsyncs: 1 DIR at creation, 2 ACKFILE after serving reads, then log and ACKFILE per record.
+    inject syncfail fsync:error=EIO:when=9
+    expect 0 "fsync of record 3 fails: exit 75, records 0-2 acknowledged, 3 not" \
+        test "$status $(acks syncfail)" = "75 3"
+    expect 0 "... check" "$wal_kv" "$work/syncfail/d" check "$work/syncfail/ack"
+    inject writefail pwrite64:error=EIO:when=2
+    expect 0 "write of record 1 fails: exit 75, one acknowledgement" \
+        test "$status $(acks writefail)" = "75 1"
+    expect 0 "... check" "$wal_kv" "$work/writefail/d" check "$work/writefail/ack"
+    inject killed pwrite64:signal=SIGKILL:when=5
+    expect 0 "SIGKILL at the write of record 4: four acknowledgements" \
+        test "$status $(acks killed)" = "137 4"
+    expect 0 "... restarted (incarnation 1)" \
+        env MOONSHIM_INCARNATION=1 "$wal_kv" "$work/killed/d" write 16 "$work/killed/ack"
+    expect 0 "... check" "$wal_kv" "$work/killed/d" check "$work/killed/ack"
 else
     echo "== strace missing: skipped the fsync counts of the variants"
 fi

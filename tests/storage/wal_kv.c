@@ -8,7 +8,7 @@
  * reflected, table-driven, self-tested on "123456789") of the whole slot, crc field as zero.
  * One record per sector because writes tear at sector granularity: a torn append leaves a
  * short or all-zero last slot (recovery truncates it), while a full non-zero slot that fails
- * verification, or an empty slot before a valid one, is damage (reported, never truncated).
+ * verification, or an empty slot with data after it, is damage (reported, never truncated).
  * Known hole: a short write finished by a second write, then a crash keeping the first part at
  * full size, looks like damage: write refuses to go on, check passes (it was never acked).
  * Every SNAPSHOT_EVERY records, DIR/snapshot.tmp gets the count and a rolling CRC of the records'
@@ -211,10 +211,11 @@ static int log_scan(const unsigned char *data, size_t bytes, enum variant varian
                  offset, reason);
         return RECOVERY_CORRUPT;
     }
-    for (size_t later = offset + SLOT_BYTES; later + SLOT_BYTES <= bytes; later += SLOT_BYTES) {
-        if (slot_verify(data + later, later, variant, &record)) continue;
-        snprintf(log->why, sizeof log->why, "record %zu (offset %zu) is empty but record %zu "
-                 "after it is valid", offset / SLOT_BYTES, offset, later / SLOT_BYTES);
+    /* One append at a time is unsynced, so a crash leaves no data after an empty slot. */
+    for (size_t later = offset + SLOT_BYTES; later < bytes; later++) {
+        if (!data[later]) continue;
+        snprintf(log->why, sizeof log->why, "record %zu (offset %zu) is empty but there is data "
+                 "at offset %zu after it", offset / SLOT_BYTES, offset, later);
         return RECOVERY_CORRUPT;
     }
     return RECOVERY_OK; /* zeros to the end: an append that never reached the disk */
@@ -350,9 +351,13 @@ static int serve_reads(int ack_fd, const struct log *log) {
     char *text = malloc(log->count * line_max + 2);
     if (!text) return io_failed(-ENOMEM, "serving", "reads");
     text[0] = '\n';
-    for (uint32_t i = 0; i < log->count; i++)
-        bytes += (size_t)snprintf(text + bytes, line_max, "read %s %08x\n", log->records[i].key,
+    for (uint32_t i = 0; i < log->count; i++) {
+        char key[KEY_BYTES_MAX + 1] = "?"; /* a garbage key must stay one visible word */
+        if (log->records[i].key[0]) strcpy(key, log->records[i].key);
+        for (char *c = key; *c; c++) *c = *c < '!' || *c > '~' ? '?' : *c;
+        bytes += (size_t)snprintf(text + bytes, line_max, "read %s %08x\n", key,
                                   log->records[i].value_digest);
+    }
     int error = write_all(ack_fd, text, bytes, -1);
     if (!error && fsync(ack_fd) != 0) error = -errno;
     free(text);
