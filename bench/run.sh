@@ -254,6 +254,12 @@ handoff_table() {
     done
     echo "target: shim mutexcond / native unpinned futex <= 1.5x:" \
         "$(ratio "${shim[mutexcond]}" "${native[futex]}")"
+    # Unpinned, the kernel decides whether the two native threads share a CPU; say which it was.
+    if awk -v n="${native[futex]}" -v p="${pinned[futex]}" \
+        'BEGIN { exit !(n + 0 == n && p + 0 == p && p > 0 && n < 2 * p) }'; then
+        echo "note: native unpinned futex is within 2x of pinned: the kernel kept both threads on"
+        echo "one CPU this time (usual when another process keeps the second CPU busy)."
+    fi
 }
 
 case $only in

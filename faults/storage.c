@@ -39,21 +39,37 @@ static int64_t latency(const struct sched_config *config, struct sched_prng *str
     return (start - now_ns) + base + transfer + stall;
 }
 
+/* Every family draws once per operation whether it is enabled or not, so the operations one
+ * family strikes do not depend on which other families are on. */
+static int draw(struct sched_prng *stream, int64_t probability_q32) {
+    uint32_t value = (uint32_t)(sched_prng_next(stream) >> 32);
+    if (probability_q32 <= 0) return 0;
+    if (probability_q32 >= SCHED_PROBABILITY_ONE) return 1;
+    return value < (uint32_t)probability_q32;
+}
+
 static void decide_write(const struct sched_config *config, struct sched_prng *stream,
                          uint64_t length, struct fault_storage_decision *decision) {
-    if (chance(stream, config->storage_write_error)) {
-        decision->verdict = sched_prng_below(stream, 2) ? FAULT_STORAGE_ENOSPC : FAULT_STORAGE_EIO;
-    } else if (length > 1 && chance(stream, config->storage_short_write)) {
+    int error = draw(stream, config->storage_write_error);
+    int short_write = draw(stream, config->storage_short_write);
+    int corrupt = draw(stream, config->storage_write_corruption);
+    int misdirect = draw(stream, config->storage_misdirected_write);
+    int phantom = draw(stream, config->storage_phantom_write);
+    uint64_t parameter = sched_prng_next(stream);
+    decision->parameter = parameter;
+    if (error) {
+        decision->verdict = parameter & 1 ? FAULT_STORAGE_ENOSPC : FAULT_STORAGE_EIO;
+    } else if (length > 1 && short_write) {
         decision->verdict = FAULT_STORAGE_SHORT;
-        decision->parameter = sched_prng_range(stream, 1, length - 1);
-    } else if (chance(stream, config->storage_write_corruption)) {
+        decision->parameter = 1 + parameter % (length - 1);
+    } else if (corrupt) {
         decision->verdict = FAULT_STORAGE_CORRUPT;
-        decision->parameter = sched_prng_next(stream);
-    } else if (chance(stream, config->storage_misdirected_write)) {
+    } else if (misdirect) {
         decision->verdict = FAULT_STORAGE_MISDIRECT;
-        decision->parameter = sched_prng_next(stream);
-    } else if (chance(stream, config->storage_phantom_write)) {
+    } else if (phantom) {
         decision->verdict = FAULT_STORAGE_PHANTOM;
+    } else {
+        decision->parameter = 0;
     }
 }
 
@@ -86,20 +102,26 @@ void fault_storage_decide(const struct sched_config *config, struct sched_prng *
     if (op == FAULT_STORAGE_WRITE) {
         decide_write(config, stream, length, decision);
     } else if (op == FAULT_STORAGE_READ) {
-        if (chance(stream, config->storage_read_corruption)) {
-            decision->verdict = FAULT_STORAGE_CORRUPT;
-            decision->parameter = sched_prng_next(stream);
-        } else if (chance(stream, config->storage_misdirected_read)) {
-            decision->verdict = FAULT_STORAGE_MISDIRECT;
-            decision->parameter = sched_prng_next(stream);
+        int corrupt = draw(stream, config->storage_read_corruption);
+        int misdirect = draw(stream, config->storage_misdirected_read);
+        uint64_t parameter = sched_prng_next(stream);
+        if (corrupt || misdirect) {
+            decision->verdict = corrupt ? FAULT_STORAGE_CORRUPT : FAULT_STORAGE_MISDIRECT;
+            decision->parameter = parameter;
         }
     } else if (op == FAULT_STORAGE_SYNC) {
-        if (chance(stream, config->storage_sync_failure)) decision->verdict = FAULT_STORAGE_SYNC_FAIL;
+        if (draw(stream, config->storage_sync_failure)) decision->verdict = FAULT_STORAGE_SYNC_FAIL;
     }
 }
 
 int fault_storage_crash_loses(const struct sched_config *config, struct sched_prng *stream) {
     return chance(stream, config->storage_lost_unsynced);
+}
+
+int fault_storage_crash_keeps_size(const struct sched_config *config, struct sched_prng *stream) {
+    /* A lost append: the file system may have recorded the new size but not the data (the tail
+     * reads as zeros, garbage, or partly the new bytes), or neither. */
+    return config->storage_torn_writes && sched_prng_below(stream, 2) == 0;
 }
 
 enum fault_storage_fate fault_storage_sector_fate(const struct sched_config *config,

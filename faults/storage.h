@@ -59,6 +59,9 @@ enum fault_storage_fate {
 void fault_storage_swarm(struct sched_config *config, struct sched_prng *stream);
 /* At a crash: is this unsynced change lost? (storage.lost_unsynced) */
 int fault_storage_crash_loses(const struct sched_config *config, struct sched_prng *stream);
+/* At a crash, for a lost write that extended the file: does the new size survive (with the new
+ * sectors torn: zeros for "old", garbage, or new), or does the file shrink back? */
+int fault_storage_crash_keeps_size(const struct sched_config *config, struct sched_prng *stream);
 /* At a crash, for a lost data write: the fate of one of its sectors. */
 enum fault_storage_fate fault_storage_sector_fate(const struct sched_config *config,
                                                   struct sched_prng *stream);

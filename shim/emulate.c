@@ -211,6 +211,8 @@ static const struct intercepted table[] = {
     /* Interposed at the PLT only (see the comment at the top); listed for their trace names. */
     {SYS_openat, 0, "openat", 0},
     {SYS_read, 0, "read", 0},
+    {SYS_pread64, 0, "pread64", 0},
+    {SYS_readv, 0, "readv", 0},
     {SYS_close, 0, "close", 0},
 };
 

@@ -619,25 +619,26 @@ long shim_file_truncate(uint32_t call, int fd, int64_t length, uintptr_t caller)
 static void undo_data(const struct record *record, struct sched_prng *stream,
                       const struct sched_config *config) {
     int own = files[record->file].own_fd;
+    int extended = record->offset + record->length > record->old_size;
+    int keep_size = extended && record->state != PHANTOM &&
+                    fault_storage_crash_keeps_size(config, stream);
     for (int64_t sector = 0; sector * FAULT_STORAGE_SECTOR < record->length; sector++) {
         int64_t begin = sector * FAULT_STORAGE_SECTOR;
         int64_t count = record->length - begin < FAULT_STORAGE_SECTOR ? record->length - begin
                                                                       : FAULT_STORAGE_SECTOR;
+        int64_t saved = (int64_t)record->saved_length - begin; /* old bytes of this sector */
+        if (saved <= 0 && !keep_size) continue; /* appended, and the size goes back below */
         enum fault_storage_fate fate =
             record->state == PHANTOM ? FAULT_FATE_OLD : fault_storage_sector_fate(config, stream);
         if (fate == FAULT_FATE_NEW) continue;
         unsigned char bytes[FAULT_STORAGE_SECTOR];
-        if (fate == FAULT_FATE_GARBAGE) {
-            sched_prng_fill(stream, bytes, (size_t)count);
-        } else {
-            int64_t saved = (int64_t)record->saved_length - begin;
-            if (saved <= 0) continue; /* appended: goes with the size below */
-            if (saved < count) count = saved;
-            memcpy(bytes, arena + record->saved_at + begin, (size_t)count);
-        }
+        memset(bytes, 0, sizeof(bytes)); /* "old" past the old end of file reads as zeros */
+        if (fate == FAULT_FATE_GARBAGE) sched_prng_fill(stream, bytes, (size_t)count);
+        else if (saved > 0)
+            memcpy(bytes, arena + record->saved_at + begin, (size_t)(saved < count ? saved : count));
         shim_syscall4(SYS_pwrite64, own, bytes, count, record->offset + begin);
     }
-    if (file_size(own) > record->old_size && record->offset + record->length > record->old_size)
+    if (extended && !keep_size && file_size(own) > record->old_size)
         shim_syscall2(SYS_ftruncate, own, record->old_size);
 }
 

@@ -258,7 +258,9 @@ static int run_with_restarts(struct tool_exec_options *options, const char *prog
     if (!options->quiet)
         fprintf(stderr, "moonshim: seed %llu: check passed after %llu incarnation(s)\n",
                 (unsigned long long)options->seed, (unsigned long long)options->incarnation + 1);
-    return status == TOOL_EXIT_FAIL ? TOOL_EXIT_FAIL : TOOL_EXIT_PASS;
+    /* The check decides: a program that stopped on an error it reported (an injected EIO, say)
+     * may be right to, as long as what it promised survived. */
+    return TOOL_EXIT_PASS;
 }
 
 static int verify(struct tool_exec_options *options, const char *program, const char *library) {

@@ -166,6 +166,7 @@ expect 1 "rename-no-dirsync write: refuses, state missing" \
     env MOONSHIM_INCARNATION=2 "$wal_kv" "$work/rename/d" write 3 "$work/rename/ack" rename-no-dirsync
 
 if command -v strace >/dev/null; then
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 # LSan cannot run traced
     echo "== which fsyncs each variant makes (strace -y)"
     # fsyncs VARIANT: write 16 records in a fresh DIR; print "LOG DIR" fsync counts.
     fsyncs() {
@@ -183,9 +184,9 @@ if command -v strace >/dev/null; then
     # inject NAME SPEC: write 16 in a fresh $work/NAME under strace -e inject=SPEC; sets status.
     inject() {
         rm -rf "${work:?}/$1" && mkdir -p "$work/$1/d" && : >"$work/$1/ack"
-        strace -f -o /dev/null -e trace="${2%%:*}" -e inject="$2" \
-            "$wal_kv" "$work/$1/d" write 16 "$work/$1/ack" >/dev/null 2>"$work/$1/err"
-        status=$?
+        (strace -f -o /dev/null -e trace="${2%%:*}" -e inject="$2" \
+            "$wal_kv" "$work/$1/d" write 16 "$work/$1/ack"; exit $?) >/dev/null 2>"$work/$1/err"
+        status=$? # the subshell reports a SIGKILL into err, not onto the terminal
     }
     acks() { grep -c '^key-' "$work/$1/ack"; }
     # fsyncs: 1 DIR at creation, 2 ACKFILE after serving reads, then log and ACKFILE per record.

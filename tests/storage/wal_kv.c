@@ -9,8 +9,10 @@
  * One record per sector because writes tear at sector granularity: a torn append leaves a
  * short or all-zero last slot (recovery truncates it), while a full non-zero slot that fails
  * verification, or an empty slot with data after it, is damage (reported, never truncated).
- * Known hole: a short write finished by a second write, then a crash keeping the first part at
- * full size, looks like damage: write refuses to go on, check passes (it was never acked).
+ * Known hole: a torn sector full of garbage (moonshim's storage.torn_writes allows it), or a
+ * short write finished by a second one and half lost, makes an unacknowledged last slot look
+ * damaged: write refuses to go on (exit 2), and check passes. That is the price of never
+ * truncating an acknowledged record that was damaged.
  * Every SNAPSHOT_EVERY records, DIR/snapshot.tmp gets the count and a rolling CRC of the records'
  * crcs; fsync, rename to DIR/snapshot, fsync DIR. A snapshot covering more than the log holds
  * reveals a lost acknowledged tail; loss after the last snapshot at the end of the log cannot be
