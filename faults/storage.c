@@ -73,6 +73,22 @@ static void decide_write(const struct sched_config *config, struct sched_prng *s
     }
 }
 
+void fault_storage_fast_local(struct sched_config *config) {
+    int64_t *latencies[] = {&config->storage_read_latency_min_ns, &config->storage_read_latency_max_ns,
+                            &config->storage_write_latency_min_ns, &config->storage_write_latency_max_ns,
+                            &config->storage_sync_latency_min_ns, &config->storage_sync_latency_max_ns};
+    for (size_t i = 0; i < sizeof(latencies) / sizeof(latencies[0]); i++) *latencies[i] = 1000;
+    config->storage_iops = 1000000000;
+    config->storage_bandwidth = 1ll << 40;
+    int64_t *families[] = {&config->storage_read_corruption, &config->storage_write_corruption,
+                           &config->storage_misdirected_read, &config->storage_misdirected_write,
+                           &config->storage_phantom_write, &config->storage_sync_failure,
+                           &config->storage_write_error, &config->storage_short_write,
+                           &config->storage_stall};
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) *families[i] = 0;
+    config->storage_swarm = 0;
+}
+
 void fault_storage_swarm(struct sched_config *config, struct sched_prng *stream) {
     /* The seed picks which fault families are on and how strong: each family is on with
      * probability 1/2, at a rate drawn log-uniformly between 1e-4 and 1e-1 per operation. */

@@ -54,6 +54,9 @@ enum fault_storage_fate {
     FAULT_FATE_GARBAGE = 2, /* the sector holds neither (a torn write) */
 };
 
+/* storage.fast_local: a fast local disk with no faults (1 us per operation); crashes still lose
+ * unsynced data. Applied before swarm, which it switches off. */
+void fault_storage_fast_local(struct sched_config *config);
 /* storage.swarm: overwrites the fault probabilities with a seed-chosen set (DESIGN.md's swarm
  * mode), so a sweep explores combinations no hand-written profile would. */
 void fault_storage_swarm(struct sched_config *config, struct sched_prng *stream);

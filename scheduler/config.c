@@ -76,6 +76,8 @@ static const struct config_key config_keys[] = {
     {"storage.stall_max", CONFIG_DURATION, offsetof(struct sched_config, storage_stall_max_ns),
      1000000000, 0, 3600 * SECOND_NS},
     {"storage.swarm", CONFIG_BOOLEAN, offsetof(struct sched_config, storage_swarm), 0, 0, 1},
+    {"storage.fast_local", CONFIG_BOOLEAN, offsetof(struct sched_config, storage_fast_local), 0,
+     0, 1},
     {"storage.fsyncgate", CONFIG_BOOLEAN, offsetof(struct sched_config, storage_fsyncgate), 0, 0,
      1},
     {"storage.torn_writes", CONFIG_BOOLEAN, offsetof(struct sched_config, storage_torn_writes), 1,

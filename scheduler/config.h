@@ -41,6 +41,7 @@ struct sched_config {
     int64_t storage_stall;         /* probability an operation stalls */
     int64_t storage_stall_min_ns, storage_stall_max_ns;
     int64_t storage_swarm;         /* boolean: the seed picks the fault families and rates */
+    int64_t storage_fast_local;    /* boolean: 1 us per operation, no faults (quick runs) */
     int64_t storage_torn_writes;   /* boolean: at a crash, unsynced sectors may be torn */
     int64_t storage_lost_unsynced; /* probability an unsynced write or metadata change is lost */
     /* [process] */

@@ -370,7 +370,7 @@ static void initialize(void) {
     if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
     if ((result = shim_file_try_init(config.storage_paths)) < 0) start_failed("setting up storage", result);
-    if (config.storage_swarm) say_swarm(&core.config);
+    if (core.config.storage_swarm) say_swarm(&core.config);
     if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
     if ((result = shim_seccomp_try_install()) < 0) start_failed("loading the seccomp filter", result);
     if ((result = shim_thread_try_start_watchdog(config.threads_stall_timeout_ns)) < 0)

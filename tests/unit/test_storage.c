@@ -4,8 +4,8 @@
  * Every decision comes from an explicit stream, so each test drives fault_storage_decide() with a
  * stream of a known seed. Random properties are checked both ways: a probability of 1 always
  * gives its verdict and 0 never does, equal seeds agree and different seeds disagree, and
- * distributions sit within wide bounds that a wrong model would still miss by far. The
- * "transfer_overflow" case reproduces an open bug (tagged known_bug, see tests/unit/meson.build). */
+ * distributions sit within wide bounds that a wrong model would still miss by far. The case
+ * "transfer_overflow" reproduces an open bug (tagged known_bug; see tests/unit/meson.build). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -460,6 +460,41 @@ START_TEST(test_fault_parameters_vary) {
 }
 END_TEST
 
+/* Every family draws on every operation, on or off, so turning other families on never moves the
+ * operations a family strikes: it can only be masked, on those same operations, by a family that
+ * takes precedence (an error before a short write, a corruption before a misdirection, ...). */
+START_TEST(test_family_strikes_independent_of_others) {
+    for (size_t f = 0; f < FAMILY_COUNT; f++) {
+        struct sched_config alone = defaults(), crowded = defaults();
+        for (size_t g = 0; g < FAMILY_COUNT; g++) *family_field(&crowded, &families[g]) = ONE / 4;
+        *family_field(&alone, &families[f]) = ONE / 3;
+        *family_field(&crowded, &families[f]) = ONE / 3;
+        struct sched_prng a = storage_stream(55), b = storage_stream(55);
+        int struck = 0, kept = 0;
+        for (int i = 0; i < 3000; i++) {
+            int32_t by_itself = decide_idle(&alone, &a, families[f].op, 4096, 1).verdict;
+            int32_t among_others = decide_idle(&crowded, &b, families[f].op, 4096, 1).verdict;
+            int strikes = by_itself != FAULT_STORAGE_OK;
+            ck_assert(!strikes || verdict_matches(&families[f], by_itself));
+            if (verdict_matches(&families[f], among_others))
+                ck_assert_msg(strikes, "%s struck op %d only with other families on",
+                              families[f].name, i);
+            if (strikes)
+                ck_assert_msg(among_others != FAULT_STORAGE_OK,
+                              "%s: op %d struck alone, not with other families on",
+                              families[f].name, i);
+            struck += strikes;
+            kept += strikes && verdict_matches(&families[f], among_others);
+        }
+        ck_assert_int_gt(struck, 800);
+        /* The first family of each operation is never masked. */
+        if (f == 0 || families[f].verdict == FAULT_STORAGE_EIO ||
+            families[f].verdict == FAULT_STORAGE_SYNC_FAIL)
+            ck_assert_int_eq(kept, struck);
+    }
+}
+END_TEST
+
 START_TEST(test_verdicts_deterministic_per_seed) {
     struct sched_config config = defaults();
     for (size_t f = 0; f < FAMILY_COUNT; f++) *family_field(&config, &families[f]) = ONE / 5;
@@ -584,9 +619,11 @@ START_TEST(test_crash_loses_at_zero_and_one) {
     struct sched_config config = defaults();
     struct sched_prng stream = storage_stream(70);
     config.storage_lost_unsynced = 0;
-    for (int i = 0; i < DRAWS; i++) ck_assert_int_eq(fault_storage_crash_loses(&config, &stream), 0);
+    for (int i = 0; i < DRAWS; i++)
+        ck_assert_int_eq(fault_storage_crash_loses(&config, &stream), 0);
     config.storage_lost_unsynced = ONE;
-    for (int i = 0; i < DRAWS; i++) ck_assert_int_eq(fault_storage_crash_loses(&config, &stream), 1);
+    for (int i = 0; i < DRAWS; i++)
+        ck_assert_int_eq(fault_storage_crash_loses(&config, &stream), 1);
 }
 END_TEST
 
@@ -599,6 +636,21 @@ START_TEST(test_crash_loses_default_half) {
     for (int i = 0; i < DRAWS; i++) lost += fault_storage_crash_loses(&config, &stream);
     ck_assert_int_gt(lost, 4750);
     ck_assert_int_lt(lost, 5250);
+}
+END_TEST
+
+/* A lost write that extended a file keeps its new size about half the time with torn writes on,
+ * and never with them off (the file shrinks back). */
+START_TEST(test_crash_keeps_size) {
+    struct sched_config config = defaults();
+    struct sched_prng stream = storage_stream(76);
+    int kept = 0;
+    for (int i = 0; i < DRAWS; i++) kept += fault_storage_crash_keeps_size(&config, &stream) != 0;
+    ck_assert_int_gt(kept, 4750);
+    ck_assert_int_lt(kept, 5250);
+    config.storage_torn_writes = 0;
+    for (int i = 0; i < DRAWS; i++)
+        ck_assert_int_eq(fault_storage_crash_keeps_size(&config, &stream), 0);
 }
 END_TEST
 
@@ -692,6 +744,7 @@ static Suite *storage_suite(void) {
     tcase_add_test(verdicts, test_write_error_even_odds);
     tcase_add_test(verdicts, test_fault_rate_follows_probability);
     tcase_add_test(verdicts, test_fault_parameters_vary);
+    tcase_add_test(verdicts, test_family_strikes_independent_of_others);
     tcase_add_test(verdicts, test_verdicts_deterministic_per_seed);
     suite_add_tcase(suite, verdicts);
     TCase *swarm = tcase_create("swarm");
@@ -703,6 +756,7 @@ static Suite *storage_suite(void) {
     TCase *crash = tcase_create("crash");
     tcase_add_test(crash, test_crash_loses_at_zero_and_one);
     tcase_add_test(crash, test_crash_loses_default_half);
+    tcase_add_test(crash, test_crash_keeps_size);
     tcase_add_test(crash, test_sector_fate_torn_off_is_old);
     tcase_add_test(crash, test_chi_square_weighted_rejects);
     tcase_add_test(crash, test_sector_fate_distribution);
