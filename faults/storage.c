@@ -30,7 +30,9 @@ static int64_t latency(const struct sched_config *config, struct sched_prng *str
     else
         base = uniform_ns(stream, config->storage_write_latency_min_ns,
                           config->storage_write_latency_max_ns);
-    int64_t transfer = (int64_t)(length * 1000000000ull / (uint64_t)config->storage_bandwidth);
+    /* 128-bit: a multi-gigabyte transfer times 1e9 does not fit 64 bits. */
+    __uint128_t transfer_wide = (__uint128_t)length * 1000000000u / (uint64_t)config->storage_bandwidth;
+    int64_t transfer = transfer_wide > (__uint128_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)transfer_wide;
     int64_t start = device->busy_until_ns > now_ns ? device->busy_until_ns : now_ns;
     device->busy_until_ns = start + 1000000000ll / config->storage_iops;
     int64_t stall = 0;

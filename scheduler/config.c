@@ -179,7 +179,11 @@ int sched_config_parse_probability(const char *text, int64_t *q32) {
             continue;
         }
         seen_digit = 1;
-        if (digits > 100000000000000000ull) continue; /* further digits are below resolution */
+        if (digits > 100000000000000000ull) {
+            /* Below resolution: drop the digit, but an integer digit still scales the value. */
+            if (!seen_point) exponent++;
+            continue;
+        }
         digits = digits * 10 + (uint64_t)(*cursor - '0');
         if (seen_point) exponent--;
     }
@@ -324,8 +328,7 @@ static int parse_ini_line(struct sched_config *config, const char *begin, const 
     }
     const char *equals = memchr(begin, '=', (size_t)(end - begin));
     char key[SCHED_CONFIG_KEY_MAX], value[SCHED_CONFIG_VALUE_MAX], full[SCHED_CONFIG_KEY_MAX];
-    if (!equals || copy_trimmed(begin, equals, key, sizeof(key)) != 0 ||
-        copy_trimmed(equals + 1, end, value, sizeof(value)) != 0 || key[0] == '\0') {
+    if (!equals || copy_trimmed(begin, equals, key, sizeof(key)) != 0 || key[0] == '\0') {
         set_error(error, line, "", "expected 'key = value'", 0);
         return -1;
     }
@@ -338,6 +341,10 @@ static int parse_ini_line(struct sched_config *config, const char *begin, const 
     sched_text_str(&text, section);
     sched_text_char(&text, '.');
     sched_text_str(&text, key);
+    if (copy_trimmed(equals + 1, end, value, sizeof(value)) != 0) {
+        set_error(error, line, full, "value too long (at most 255 characters)", 0);
+        return -1;
+    }
     if (sched_config_try_set(config, full, value, error) != 0) {
         error->line = line;
         return -1;

@@ -203,7 +203,9 @@ static void handle_storage(struct sched_core *core, const struct sched_request *
     caller->state = SCHED_THREAD_SLEEPING;
     caller->wake_result = verdict.verdict;
     caller->wake_value = verdict.parameter;
-    block_caller(core, request->thread, core->clock.monotonic_ns + verdict.latency_ns, decision);
+    int64_t room = core->clock.monotonic_limit_ns - core->clock.monotonic_ns;
+    int64_t latency = verdict.latency_ns < room ? verdict.latency_ns : room;
+    block_caller(core, request->thread, core->clock.monotonic_ns + latency, decision);
     /* Decided now, known now, even if the caller comes back to it later: the trace shows it. */
     decision->result = verdict.verdict;
     decision->value = verdict.parameter;
@@ -379,14 +381,15 @@ static int crash_now(struct sched_core *core) {
     const struct sched_config *config = &core->config;
     if (core->crashed) return 0;
     int64_t elapsed = core->clock.monotonic_ns - config->time_uptime_ns;
+    /* "At call N": the first request that may crash at or after event N (a thread's exit may
+     * not: the thread is already gone from the program's point of view). */
     int crash = (config->process_crash_at_call > 0 &&
-                 core->events + 1 == (uint64_t)config->process_crash_at_call) ||
+                 core->events + 1 >= (uint64_t)config->process_crash_at_call) ||
                 (config->process_crash_at_ns > 0 && elapsed >= config->process_crash_at_ns);
-    if (!crash && config->process_crash_probability > 0)
+    if (!crash && config->process_crash_probability >= SCHED_PROBABILITY_ONE) crash = 1;
+    else if (!crash && config->process_crash_probability > 0)
         crash = sched_prng_chance(&core->streams[SCHED_STREAM_PROCESS],
-                                  (uint32_t)(config->process_crash_probability >= SCHED_PROBABILITY_ONE
-                                                 ? UINT32_MAX
-                                                 : config->process_crash_probability));
+                                  (uint32_t)config->process_crash_probability);
     core->crashed = (uint32_t)crash;
     return crash;
 }

@@ -125,6 +125,7 @@ START_TEST(test_storage_process_defaults) {
     ck_assert_int_eq(fresh.storage_stall_min_ns, 100000000);
     ck_assert_int_eq(fresh.storage_stall_max_ns, SECOND_NS);
     ck_assert_int_eq(fresh.storage_swarm, 0);
+    ck_assert_int_eq(fresh.storage_fast_local, 0);
     ck_assert_int_eq(fresh.storage_fsyncgate, 0);
     ck_assert_int_eq(fresh.storage_torn_writes, 1);
     ck_assert_int_eq(fresh.process_crash_at_call, 0);
@@ -207,6 +208,7 @@ START_TEST(test_storage_booleans) {
         size_t offset;
     } keys[] = {{"storage.latency", offsetof(struct sched_config, storage_latency)},
                 {"storage.swarm", offsetof(struct sched_config, storage_swarm)},
+                {"storage.fast_local", offsetof(struct sched_config, storage_fast_local)},
                 {"storage.fsyncgate", offsetof(struct sched_config, storage_fsyncgate)},
                 {"storage.torn_writes", offsetof(struct sched_config, storage_torn_writes)}};
     static const struct {
@@ -853,11 +855,9 @@ static Suite *config_suite(void) {
     tcase_add_test(json, test_json_capacity);
     suite_add_tcase(suite, json);
     TCase *long_mantissa = tcase_create("probability_long_mantissa");
-    tcase_set_tags(long_mantissa, "known_bug");
     tcase_add_test(long_mantissa, test_probability_long_mantissa);
     suite_add_tcase(suite, long_mantissa);
     TCase *long_value = tcase_create("ini_long_value");
-    tcase_set_tags(long_value, "known_bug");
     tcase_add_checked_fixture(long_value, setup, 0);
     tcase_add_test(long_value, test_ini_long_value_names_key);
     suite_add_tcase(suite, long_value);

@@ -4,8 +4,9 @@
  * The core's storage decisions are checked against faults/storage.c driven by hand from a twin
  * of the run's STORAGE stream, so the core must pass the right time, operation, length and site
  * activation, and sleep the caller for exactly the latency the model chose. Random choices are
- * checked both ways (equal seeds agree, different seeds disagree). Cases tagged "known_bug"
- * reproduce open core bugs (see tests/unit/meson.build). */
+ * checked both ways (equal seeds agree, different seeds disagree). The last cases are
+ * regression tests of core bugs this suite found (crash probability 1, storage at the end of
+ * time, crash_at_call naming a thread exit). */
 #include <stdint.h>
 #include <string.h>
 
@@ -297,6 +298,31 @@ START_TEST(test_storage_swarm_applied_at_init) {
     sched_core_init(&core, 1, &config);
     ck_assert_mem_eq(&core.config, &config, sizeof(config));
     ck_assert(is_stream_fresh(&core, SCHED_STREAM_STORAGE));
+}
+END_TEST
+
+/* storage.fast_local: applied at the start, before the swarm, which it switches off (so the
+ * STORAGE stream is not drawn from for a swarm choice). */
+START_TEST(test_storage_fast_local_applied_at_init) {
+    struct sched_config config = defaults();
+    config.storage_fast_local = 1;
+    config.storage_swarm = 1;
+    config.storage_sync_failure = ONE;
+    sched_core_init(&core, 10, &config);
+    struct sched_config expected = config;
+    fault_storage_fast_local(&expected);
+    ck_assert_mem_eq(&core.config, &expected, sizeof(expected));
+    ck_assert_int_eq(core.config.storage_swarm, 0);
+    ck_assert(is_stream_fresh(&core, SCHED_STREAM_STORAGE));
+    uint64_t active = site_with(&core, 1, 1);
+    struct sched_decision decision = storage(&core, 0, FAULT_STORAGE_SYNC, 0, active);
+    ck_assert_int_eq(decision.result, FAULT_STORAGE_OK);
+    ck_assert_int_eq(decision.now_ns, UPTIME_NS + 1000);
+    /* Off, the profile is not applied. */
+    config.storage_fast_local = 0;
+    config.storage_swarm = 0;
+    sched_core_init(&core, 10, &config);
+    ck_assert_mem_eq(&core.config, &config, sizeof(config));
 }
 END_TEST
 
@@ -694,6 +720,7 @@ static Suite *core_storage_suite(void) {
     tcase_add_test(requests, test_storage_draws_only_storage_and_sites);
     tcase_add_test(requests, test_storage_hash_per_seed);
     tcase_add_test(requests, test_storage_swarm_applied_at_init);
+    tcase_add_test(requests, test_storage_fast_local_applied_at_init);
     suite_add_tcase(suite, requests);
     TCase *sites = tcase_create("sites");
     tcase_add_test(sites, test_site_first_sight_draws_then_stable);
@@ -720,15 +747,12 @@ static Suite *core_storage_suite(void) {
     tcase_add_test(crash, test_crashing_request_is_recorded);
     suite_add_tcase(suite, crash);
     TCase *probability_one = tcase_create("crash_probability_one");
-    tcase_set_tags(probability_one, "known_bug");
     tcase_add_test(probability_one, test_crash_probability_one_is_certain);
     suite_add_tcase(suite, probability_one);
     TCase *end_of_time = tcase_create("storage_end_of_time");
-    tcase_set_tags(end_of_time, "known_bug");
     tcase_add_test(end_of_time, test_storage_at_the_end_of_time);
     suite_add_tcase(suite, end_of_time);
     TCase *exit_crash = tcase_create("crash_at_call_exit");
-    tcase_set_tags(exit_crash, "known_bug");
     tcase_add_test(exit_crash, test_crash_at_call_on_a_thread_exit);
     suite_add_tcase(suite, exit_crash);
     return suite;

@@ -5,7 +5,7 @@
  * stream of a known seed. Random properties are checked both ways: a probability of 1 always
  * gives its verdict and 0 never does, equal seeds agree and different seeds disagree, and
  * distributions sit within wide bounds that a wrong model would still miss by far. The case
- * "transfer_overflow" reproduces an open bug (tagged known_bug; see tests/unit/meson.build). */
+ * "transfer_overflow" is the regression test of a fixed overflow (128-bit transfer time). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -515,6 +515,45 @@ START_TEST(test_verdicts_deterministic_per_seed) {
 }
 END_TEST
 
+/* ---- storage.fast_local ---- */
+
+/* The profile: 1 us per operation, no queueing or transfer to speak of, no faults, no swarm;
+ * everything else (what a crash loses, torn writes, the paths) stays as configured. */
+START_TEST(test_fast_local_profile) {
+    struct sched_config config = defaults();
+    for (size_t f = 0; f < FAMILY_COUNT; f++) *family_field(&config, &families[f]) = ONE;
+    config.storage_stall = ONE;
+    config.storage_swarm = 1;
+    config.storage_read_latency_max_ns = 7 * MILLISECOND_NS;
+    config.storage_iops = 3;
+    config.storage_bandwidth = 10;
+    config.storage_lost_unsynced = ONE / 3;
+    config.storage_torn_writes = 0;
+    config.storage_fsyncgate = 1;
+    struct sched_config expected = config;
+    expected.storage_read_latency_min_ns = expected.storage_read_latency_max_ns = 1000;
+    expected.storage_write_latency_min_ns = expected.storage_write_latency_max_ns = 1000;
+    expected.storage_sync_latency_min_ns = expected.storage_sync_latency_max_ns = 1000;
+    expected.storage_iops = 1000000000;
+    expected.storage_bandwidth = 1ll << 40;
+    for (size_t f = 0; f < FAMILY_COUNT; f++) *family_field(&expected, &families[f]) = 0;
+    expected.storage_stall = 0;
+    expected.storage_swarm = 0;
+    fault_storage_fast_local(&config);
+    ck_assert_mem_eq(&config, &expected, sizeof(config));
+    /* Back to back at one instant, every operation of a page costs 1 us and some nanoseconds. */
+    struct sched_prng stream = storage_stream(90);
+    struct fault_storage_device device = {0};
+    for (int i = 0; i < 1000; i++) {
+        struct fault_storage_decision decision =
+            decide(&config, &stream, &device, START_NS, i % 4 + 1, 4096, 1);
+        ck_assert_int_eq(decision.verdict, FAULT_STORAGE_OK);
+        ck_assert_int_ge(decision.latency_ns, 1000);
+        ck_assert_int_le(decision.latency_ns, 1000 + 3 + i);
+    }
+}
+END_TEST
+
 /* ---- storage.swarm ---- */
 
 static int64_t *swarm_field(struct sched_config *config, size_t family) {
@@ -747,6 +786,9 @@ static Suite *storage_suite(void) {
     tcase_add_test(verdicts, test_family_strikes_independent_of_others);
     tcase_add_test(verdicts, test_verdicts_deterministic_per_seed);
     suite_add_tcase(suite, verdicts);
+    TCase *fast_local = tcase_create("fast_local");
+    tcase_add_test(fast_local, test_fast_local_profile);
+    suite_add_tcase(suite, fast_local);
     TCase *swarm = tcase_create("swarm");
     tcase_add_test(swarm, test_swarm_deterministic_per_seed);
     tcase_add_test(swarm, test_swarm_differs_across_seeds);
@@ -763,7 +805,6 @@ static Suite *storage_suite(void) {
     tcase_add_test(crash, test_sector_fate_deterministic_per_seed);
     suite_add_tcase(suite, crash);
     TCase *transfer_overflow = tcase_create("transfer_overflow");
-    tcase_set_tags(transfer_overflow, "known_bug");
     tcase_add_test(transfer_overflow, test_transfer_time_for_huge_lengths);
     suite_add_tcase(suite, transfer_overflow);
     return suite;
