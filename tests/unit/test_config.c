@@ -768,10 +768,10 @@ START_TEST(test_json_capacity) {
 }
 END_TEST
 
-/* Known bug: sched_config_parse_probability() stops accumulating digits past 10^17 but, for digits
- * before the decimal point, does not count the dropped ones into the exponent, so a mantissa of
- * 20 or more integer digits with a negative exponent reads 10, 100, ... times too small:
- * "10000000000000000000e-19" (exactly 1) parses as 0.1. */
+/* Regression (found by these tests): sched_config_parse_probability() stops accumulating digits
+ * past 10^17 but did not count dropped integer digits into the exponent, so a mantissa of 20 or
+ * more integer digits with a negative exponent read 10, 100, ... times too small:
+ * "10000000000000000000e-19" (exactly 1) parsed as 0.1. */
 START_TEST(test_probability_long_mantissa) {
     ck_assert_int_eq(probability("1000000000000000000e-18"), SCHED_PROBABILITY_ONE);
     ck_assert_int_eq(probability("10000000000000000000e-19"), SCHED_PROBABILITY_ONE);
@@ -779,10 +779,9 @@ START_TEST(test_probability_long_mantissa) {
 }
 END_TEST
 
-/* Known bug: in a file, a value longer than SCHED_CONFIG_VALUE_MAX - 1 characters fails in
- * copy_trimmed() before the key is known, so the error says "expected 'key = value'" with an
- * empty key, where config.h promises errors that name the key (sched_config_try_set() says
- * "value too long" for storage.paths). */
+/* Regression (found by these tests): in a file, a value longer than SCHED_CONFIG_VALUE_MAX - 1
+ * characters failed before the key was known, so the error said "expected 'key = value'" with an
+ * empty key, where config.h promises errors that name the key. */
 START_TEST(test_ini_long_value_names_key) {
     static char text[SCHED_CONFIG_VALUE_MAX + 64];
     strcpy(text, "[storage]\npaths = ");
@@ -854,13 +853,11 @@ static Suite *config_suite(void) {
     tcase_add_test(json, test_json_follows_values);
     tcase_add_test(json, test_json_capacity);
     suite_add_tcase(suite, json);
-    TCase *long_mantissa = tcase_create("probability_long_mantissa");
-    tcase_add_test(long_mantissa, test_probability_long_mantissa);
-    suite_add_tcase(suite, long_mantissa);
-    TCase *long_value = tcase_create("ini_long_value");
-    tcase_add_checked_fixture(long_value, setup, 0);
-    tcase_add_test(long_value, test_ini_long_value_names_key);
-    suite_add_tcase(suite, long_value);
+    TCase *regressions = tcase_create("regressions");
+    tcase_add_checked_fixture(regressions, setup, 0);
+    tcase_add_test(regressions, test_probability_long_mantissa);
+    tcase_add_test(regressions, test_ini_long_value_names_key);
+    suite_add_tcase(suite, regressions);
     return suite;
 }
 
