@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# run.sh: two tables. First, the per-call cost of write, clock_gettime and getrandom natively,
+# run.sh: three tables. First, the per-call cost of write, clock_gettime and getrandom natively,
 # under libmoonshim.so and under two peers (strace fault injection, libfiu's POSIX preload).
 # Second, the cost of a thread handoff (bench/handoff.c: futex and mutex/condvar ping-pong)
-# natively, unpinned and pinned to one CPU, and under libmoonshim.so.
+# natively, unpinned and pinned to one CPU, and under libmoonshim.so. Third, the cost of modelled
+# storage: sqlite3 inserting rows one transaction each (WAL, synchronous=FULL and OFF) and
+# bench/storage_loop.c (4 KiB pwrite, with and without fdatasync) natively, under libmoonshim.so
+# with the files modelled (storage.paths = their directory) and not modelled.
 #
 # Usage: bash bench/run.sh [BUILD_DIR]      (default BUILD_DIR: build)
 # Environment: CC (default cc), BENCH_SCALE (divide every N by this, default 1; for a smoke run),
 #              BENCH_RUNS (timed runs per measurement, default 5), BENCH_TIMER=date (time with
-#              date even if hyperfine is installed), BENCH_ONLY=calls|handoff (one table only).
+#              date even if hyperfine is installed), BENCH_ONLY=calls|handoff|storage (one table
+#              only).
 #
 # Method: bench/loop.c and bench/handoff.c are compiled with $CC -O2 into a temporary directory.
-# Each cell times the program at N calls (or round trips) and at 0, in the same configuration,
-# and reports (median(N) - median(0)) / N, so start-up (loading the shim, strace attaching,
-# fiu-run's bash, creating the second thread) is not charged to the calls. Timing is hyperfine's
+# Each cell times the program at N calls (or round trips, or inserts) and at 0, in the same
+# configuration, and reports (median(N) - median(0)) / N, so start-up (loading the shim, strace
+# attaching, fiu-run's bash, creating the second thread, opening the database) is not charged to
+# the calls. The storage table recreates its data directory, untimed, before every run. Timing is hyperfine's
 # when it is installed (no shell in between), else date +%s%N around each run; either way the
-# median of BENCH_RUNS runs after one warm-up.
+# median of BENCH_RUNS runs after one warm-up. The storage table needs sqlite3 (skipped without).
 # In the first table every measured command is pinned to one CPU with taskset, as the design pins
 # a simulation; its last column repeats strace unpinned, where each ptrace stop crosses CPUs and
 # costs far more. The second table says per column how it is pinned.
@@ -37,7 +42,8 @@ die() {
 [[ $# -le 1 ]] || die "usage: bash bench/run.sh [BUILD_DIR]"
 [[ $scale =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALE must be a positive integer, not '$scale'"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
-[[ $only =~ ^(|calls|handoff)$ ]] || die "BENCH_ONLY must be calls or handoff, not '$only'"
+[[ $only =~ ^(|calls|handoff|storage)$ ]] ||
+    die "BENCH_ONLY must be calls, handoff or storage, not '$only'"
 shim_lib=$(cd "$build_dir" 2>/dev/null && pwd)/shim/libmoonshim.so ||
     die "build directory '$build_dir' does not exist (meson setup $build_dir first)"
 [[ -f $shim_lib ]] || die "$shim_lib is missing: run 'meson compile -C $build_dir' first"
@@ -50,6 +56,9 @@ loop=$work/loop
 handoff=$work/handoff
 "${CC:-cc}" -O2 -Wall -Wextra -std=c11 -pthread -o "$handoff" "$bench_dir/handoff.c" ||
     die "could not compile $bench_dir/handoff.c"
+storage_loop=$work/storage_loop
+"${CC:-cc}" -O2 -Wall -Wextra -std=c11 -o "$storage_loop" "$bench_dir/storage_loop.c" ||
+    die "could not compile $bench_dir/storage_loop.c"
 
 # Pin to the first CPU this shell may use; without taskset nothing is pinned.
 pin=()
@@ -84,11 +93,32 @@ else
     echo "run.sh: fiu-run not found (apt-get install -y fiu-utils); skipped" >&2
 fi
 
+# Run, untimed, before every timed run (and the warm-up) when not empty: the storage table sets it
+# (with local) to recreate its data directory.
+prepare=()
+
+# Sets the array `counted` to the command "$2"... for N = $1: @N@ in any argument is replaced by
+# N; if no argument holds @N@, N is appended as the last argument.
+with_count() {
+    local n=$1 arg found=0
+    shift
+    counted=()
+    for arg in "$@"; do
+        [[ $arg != *@N@* ]] || found=1
+        counted+=("${arg//@N@/$n}")
+    done
+    ((found)) || counted+=("$n")
+}
+
 # Prints the median, in seconds, of "$runs" runs of the command "$@" after one warm-up run.
 # Fails (returns 1, showing the command's stderr) if any run exits non-zero.
 median_seconds_date() {
     local times=() start end i
     for ((i = 0; i <= runs; i++)); do
+        if ((${#prepare[@]})) && ! "${prepare[@]}" >/dev/null 2>"$work/stderr"; then
+            tail -n 5 "$work/stderr" >&2
+            return 1
+        fi
         start=$(date +%s%N)
         if ! "$@" >/dev/null 2>"$work/stderr"; then
             tail -n 5 "$work/stderr" >&2
@@ -102,36 +132,46 @@ median_seconds_date() {
                                   printf "%.9f\n", m / 1e9 }'
 }
 
-# Prints "median(0 calls) median(N calls)" in seconds for the command "$@ N"; "$1" is N.
-# Fails (returns 1, showing the command's stderr) if any run exits non-zero.
+# Prints "median(0 calls) median(N calls)" in seconds for the command "$@" at 0 and at N (see
+# with_count); "$1" is N. Fails (returns 1, showing the command's stderr) if any run exits non-zero.
 measure_pair() {
-    local count=$1
+    local count=$1 counted
     shift
+    local -a zero full
+    with_count 0 "$@"
+    zero=("${counted[@]}")
+    with_count "$count" "$@"
+    full=("${counted[@]}")
     if ((use_hyperfine == 0)); then
-        local base full
-        base=$(median_seconds_date "$@" 0) || return 1
-        full=$(median_seconds_date "$@" "$count") || return 1
-        echo "$base $full"
+        local base_s full_s
+        base_s=$(median_seconds_date "${zero[@]}") || return 1
+        full_s=$(median_seconds_date "${full[@]}") || return 1
+        echo "$base_s $full_s"
         return 0
     fi
-    local quoted
-    quoted=$(printf '%q ' "$@")
+    local -a prepare_opt=()
+    ((${#prepare[@]} == 0)) || prepare_opt=(--prepare "$(printf '%q ' "${prepare[@]}")")
     if ! hyperfine -N --style none --warmup 1 --runs "$runs" --export-csv "$work/times.csv" \
-        "${quoted}0" "${quoted}$count" >/dev/null 2>"$work/stderr"; then
+        "${prepare_opt[@]}" "$(printf '%q ' "${zero[@]}")" "$(printf '%q ' "${full[@]}")" \
+        >/dev/null 2>"$work/stderr"; then
         tail -n 3 "$work/stderr" >&2
-        "$@" "$count" 2>&1 >/dev/null | tail -n 5 >&2 || true
+        if ((${#prepare[@]} == 0)) || "${prepare[@]}" >/dev/null 2>&1; then
+            "${full[@]}" 2>&1 >/dev/null | tail -n 5 >&2 || true
+        fi
         return 1
     fi
     # Columns end with median,user,system,min,max; the command column may hold commas.
     awk -F, 'NR > 1 { printf "%s ", $(NF - 4) } END { print "" }' "$work/times.csv"
 }
 
-# Prints nanoseconds per call for "$@ N", or "fail". Arguments: N, then the command.
+# Prints nanoseconds per call for "$@" at N (see with_count), or "fail". Arguments: N (divided
+# by BENCH_SCALE here), then the command.
 per_call_ns() {
-    local count=$(($1 / scale)) pair
+    local count=$(($1 / scale)) pair counted
     shift
     if ! pair=$(measure_pair "$count" "$@"); then
-        echo "run.sh: failed: $* $count" >&2
+        with_count "$count" "$@"
+        echo "run.sh: failed: ${counted[*]}" >&2
         : >"$work/failed"
         echo fail
         return 0
@@ -140,9 +180,17 @@ per_call_ns() {
         'BEGIN { split(pair, t, " "); printf "%.1f\n", (t[2] - t[1]) * 1e9 / n }'
 }
 
-# Prints "a/b" as a ratio, or "-" if either is not a number.
+# Prints microseconds per call (2 decimals) for per_call_ns's arguments, or "fail".
+per_call_us() {
+    local ns
+    ns=$(per_call_ns "$@")
+    awk -v ns="$ns" 'BEGIN { if (ns + 0 == ns) printf "%.2f\n", ns / 1000; else print ns }'
+}
+
+# Prints "a/b" as a ratio (two decimals below 0.1), or "-" if either is not a number.
 ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == a && b + 0 == b && b > 0) printf "%.1fx\n", a / b
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == a && b + 0 == b && b > 0)
+                                         printf (a / b < 0.095 ? "%.2fx\n" : "%.1fx\n"), a / b
                                      else print "-" }'
 }
 
@@ -262,12 +310,129 @@ handoff_table() {
     fi
 }
 
+# The third table: modelled storage. sqlite3 inserts rows, one transaction (autocommit INSERT) each,
+# into a fresh WAL database with synchronous=FULL (each commit fdatasyncs the WAL) and OFF (no
+# syncs); bench/storage_loop.c overwrites 4 KiB blocks with and without an fdatasync after each.
+# Measured natively; under the shim with the data directory modelled (storage.paths = it; no
+# faults; the latency model on, which costs virtual time, not wall time); and under the shim with
+# storage.paths = another, empty directory (nothing modelled: the shim's baseline cost on the same
+# syscalls). Cells are microseconds per insert or per write. A modelled fsync is never performed
+# for real; natively and unmodelled every fsync waits for the disk.
+storage_table() {
+    # Counts chosen so each timed run takes roughly 0.1-1 s on a 2-vCPU machine with an idle
+    # disk (per op: sqlite-full 250-350 us natively, sqlite-off 15-40 us, pwrite+sync 150-220 us
+    # natively, pwrite 0.5-12 us); a busy disk can make a native fsync 10x slower.
+    local -A n=([full]=2000 [off]=20000 [sync]=2000 [nosync]=50000)
+    if ! command -v sqlite3 >/dev/null; then
+        echo "run.sh: sqlite3 not found (apt-get install -y sqlite3); its rows skipped" >&2
+    fi
+    # Resolved, so the paths the programs open compare equal to the resolved storage path.
+    local base
+    base=$(cd "$work" && pwd -P)
+    local data=$base/data elsewhere=$base/elsewhere fstype
+    fstype=$(stat -f -c %T "$base" 2>/dev/null) || fstype=unknown
+    mkdir -p "$elsewhere"
+    # shellcheck disable=SC2016 # expanded by the bash that runs the file
+    printf '%s\n' 'rm -rf -- "$1"' 'mkdir -- "$1"' >"$work/fresh.sh"
+    # Before every run, timed or not: a fresh, empty data directory.
+    local -a prepare=(bash "$work/fresh.sh" "$data")
+    local mode count
+    for mode in FULL OFF; do
+        for count in 0 $((n[${mode,,}] / scale)); do
+            {
+                echo "PRAGMA journal_mode=WAL;"
+                echo "PRAGMA synchronous=$mode;"
+                echo "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL);"
+                awk -v n="$count" 'BEGIN { for (i = 0; i < n; i++)
+                    printf "INSERT INTO t(v) VALUES (\047row %d: %s\047);\n", i,
+                           "the quick brown fox jumps over the lazy dog" }'
+            } >"$work/insert-$mode-$count.sql"
+        done
+    done
+    local -a model_env=(env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1
+        "MOONSHIM_FAULTS=storage.paths=$data,storage.latency=on")
+    local -a unmod_env=(env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1
+        "MOONSHIM_FAULTS=storage.paths=$elsewhere,storage.latency=on")
+    local -A label=([full]=sqlite-full [off]=sqlite-off [sync]=pwrite+sync [nosync]=pwrite)
+    local -A native model unmod
+    local workload events
+    local -a program
+    for workload in full off sync nosync; do
+        native[$workload]=-
+        model[$workload]=-
+        unmod[$workload]=-
+        case $workload in
+        full | off)
+            command -v sqlite3 >/dev/null || continue
+            program=(sqlite3 -batch -bail "$data/db" ".read $work/insert-${workload^^}-@N@.sql")
+            ;;
+        *) program=("$storage_loop" "$workload" "$data/file") ;;
+        esac
+        echo "run.sh: measuring storage ${label[$workload]}" >&2
+        # Check, once, that the modelled configuration models the files and the other does not:
+        # count the storage events in a trace of the 0-count run.
+        with_count 0 "${program[@]}"
+        for mode in model unmod; do
+            "${prepare[@]}"
+            rm -f "$work/trace.json"
+            if [[ $mode == model ]]; then
+                env MOONSHIM_TRACE="$work/trace.json" "${model_env[@]}" "${counted[@]}" \
+                    >/dev/null 2>&1 || true
+            else
+                env MOONSHIM_TRACE="$work/trace.json" "${unmod_env[@]}" "${counted[@]}" \
+                    >/dev/null 2>&1 || true
+            fi
+            events=$(grep -c '"kind":"storage"' "$work/trace.json" 2>/dev/null) || events=0
+            if { [[ $mode == model ]] && ((events == 0)); } ||
+                { [[ $mode == unmod ]] && ((events > 0)); }; then
+                echo "run.sh: ${label[$workload]}: $events storage events in a traced $mode run" \
+                    "(expected some in model, none in unmod): the $mode column is wrong" >&2
+                : >"$work/failed"
+            fi
+        done
+        native[$workload]=$(per_call_us "${n[$workload]}" "${pin[@]}" "${program[@]}")
+        model[$workload]=$(per_call_us "${n[$workload]}" "${pin[@]}" "${model_env[@]}" \
+            "${program[@]}")
+        unmod[$workload]=$(per_call_us "${n[$workload]}" "${pin[@]}" "${unmod_env[@]}" \
+            "${program[@]}")
+    done
+
+    echo
+    echo "us per insert (sqlite3, one transaction each, WAL) or per 4 KiB pwrite (storage_loop)"
+    echo "= (median(N) - median(0)) / N; median of $runs runs ($timer); pinned to CPU $cpu;"
+    echo "data in a fresh directory on $fstype. model: shim, storage.paths = that directory"
+    echo "(modelled, no faults, virtual latency); unmod: shim, storage.paths elsewhere."
+    echo "mod/nat-nosync: model over native of the same workload without syncs."
+    printf '%-12s %9s %9s %9s %8s %8s %15s\n' workload native model unmod mod/nat unm/nat \
+        mod/nat-nosync
+    local nosync
+    for workload in full off sync nosync; do
+        nosync=-
+        case $workload in
+        full) nosync=$(ratio "${model[full]}" "${native[off]}") ;;
+        sync) nosync=$(ratio "${model[sync]}" "${native[nosync]}") ;;
+        esac
+        printf '%-12s %9s %9s %9s %8s %8s %15s\n' "${label[$workload]}" "${native[$workload]}" \
+            "${model[$workload]}" "${unmod[$workload]}" \
+            "$(ratio "${model[$workload]}" "${native[$workload]}")" \
+            "$(ratio "${unmod[$workload]}" "${native[$workload]}")" "$nosync"
+    done
+    echo "A modelled fsync/fdatasync is not performed (the model only marks the data durable);"
+    echo "native and unmod ones wait for the disk. native fsync cost per commit (full - off):" \
+        "$(awk -v a="${native[full]}" -v b="${native[off]}" \
+            'BEGIN { if (a + 0 == a && b + 0 == b) printf "%.1f us\n", a - b; else print "-" }')"
+    [[ $fstype != tmpfs ]] ||
+        echo "note: the data directory is on tmpfs, where fsync costs nothing: set TMPDIR to a disk."
+}
+
 case $only in
 calls) calls_table ;;
 handoff) handoff_table ;;
+storage) storage_table ;;
 *)
     calls_table
     handoff_table
+    storage_table
     ;;
 esac
 [[ ! -e $work/failed ]] || exit 1

@@ -76,7 +76,9 @@ int64_t sched_core_wake_result(const struct sched_core *core, uint32_t thread) {
 /* Makes a blocked thread runnable with `result`, dropping any deadline it had. */
 static void wake(struct sched_core *core, uint32_t thread, int64_t result) {
     struct sched_thread *woken = &core->threads[thread];
-    MOON_ASSERT(woken->state == SCHED_THREAD_SLEEPING || woken->state == SCHED_THREAD_FUTEX);
+    MOON_ASSERT(woken->state == SCHED_THREAD_SLEEPING || woken->state == SCHED_THREAD_FUTEX ||
+                woken->state == SCHED_THREAD_EXTERNAL);
+    if (woken->state == SCHED_THREAD_EXTERNAL) core->external_waiters--;
     woken->state = SCHED_THREAD_RUNNABLE;
     woken->wake_result = result;
     sched_event_queue_cancel(&core->timers, SCHED_EVENT_WAKE, thread);
@@ -93,7 +95,8 @@ static int fire_next_timer(struct sched_core *core) {
     uint8_t state = core->threads[event.thread].state;
     /* A sleeper's result was set when it went to sleep (0, or a storage verdict). */
     if (state == SCHED_THREAD_SLEEPING) wake(core, event.thread, core->threads[event.thread].wake_result);
-    else if (state == SCHED_THREAD_FUTEX) wake(core, event.thread, SCHED_RESULT_TIMED_OUT);
+    else if (state == SCHED_THREAD_FUTEX || state == SCHED_THREAD_EXTERNAL)
+        wake(core, event.thread, SCHED_RESULT_TIMED_OUT);
     core->calls_without_progress = 0;
     return 0;
 }
@@ -123,19 +126,36 @@ static uint32_t collect_runnable(const struct sched_core *core, uint32_t *runnab
     return count;
 }
 
-/* Picks the thread that runs next, firing deadlines when nobody can run. Returns the thread, or
- * -1 when every thread waits and nothing is pending (deadlock). */
+#define POLL_EVERY 64 /* decisions between looks at the outside world while threads run */
+#define SCHED_NEXT_DEADLOCK (-1)
+#define SCHED_NEXT_POLL (-2)
+
+/* Picks the thread that runs next, firing deadlines when nobody can run. Returns the thread,
+ * SCHED_NEXT_POLL when the outside world must be looked at first (threads wait on it: before
+ * virtual time jumps, and now and then while others run), or SCHED_NEXT_DEADLOCK when every
+ * thread waits and nothing can ever wake one. */
 static int64_t choose_next_thread(struct sched_core *core) {
     struct sched_prng *schedule = &core->streams[SCHED_STREAM_SCHEDULE];
     if (core->config.threads_chaos && --core->chaos_countdown == 0) chaos_draw(core);
     fire_due_timers(core);
+    if (core->external_waiters > 0 && !core->polled && ++core->since_poll >= POLL_EVERY)
+        return SCHED_NEXT_POLL;
     for (;;) {
         uint32_t runnable[SCHED_THREADS_MAX];
         uint32_t count = collect_runnable(core, runnable);
         if (count == 1) return runnable[0];
         if (count > 1) return runnable[sched_prng_below(schedule, count)];
-        if (fire_next_timer(core) != 0) return -1;
+        if (core->external_waiters > 0 && !core->polled) return SCHED_NEXT_POLL;
+        if (fire_next_timer(core) != 0)
+            return core->external_waiters > 0 ? SCHED_NEXT_POLL : SCHED_NEXT_DEADLOCK;
+        core->polled = 0; /* time moved: the outside world is worth another look */
     }
+}
+
+int64_t sched_core_poll_timeout(const struct sched_core *core) {
+    for (uint32_t t = 0; t < core->thread_count; t++)
+        if (core->threads[t].state == SCHED_THREAD_RUNNABLE) return 0;
+    return core->timers.count > 0 ? 0 : -1;
 }
 
 /* Converts a deadline to monotonic nanoseconds (saturating at NEVER). */
@@ -170,6 +190,11 @@ static void block_caller(struct sched_core *core, uint32_t caller, int64_t deadl
     }
     core->calls_without_progress = 0;
     int64_t next = choose_next_thread(core);
+    if (next == SCHED_NEXT_POLL) {
+        decision->flags |= SCHED_DECISION_POLL;
+        decision->next_thread = caller; /* the baton holder looks at the outside world */
+        return;
+    }
     if (next < 0) {
         decision->result = SCHED_RESULT_DEADLOCK;
         decision->next_thread = caller;
@@ -209,6 +234,47 @@ static void handle_storage(struct sched_core *core, const struct sched_request *
     /* Decided now, known now, even if the caller comes back to it later: the trace shows it. */
     decision->result = verdict.verdict;
     decision->value = verdict.parameter;
+}
+
+static void handle_wait_external(struct sched_core *core, const struct sched_request *request,
+                                 struct sched_decision *decision) {
+    struct sched_thread *caller = &core->threads[request->thread];
+    caller->state = SCHED_THREAD_EXTERNAL;
+    caller->wake_result = 0;
+    caller->wake_value = 0;
+    core->external_waiters++;
+    core->polled = 0;
+    block_caller(core, request->thread,
+                 monotonic_deadline(core, request->arg[0], request->arg[1]), decision);
+}
+
+static void handle_external_ready(struct sched_core *core, const struct sched_request *request) {
+    uint32_t thread = (uint32_t)request->arg[0];
+    MOON_ASSERT(thread < core->thread_count);
+    if (core->threads[thread].state == SCHED_THREAD_EXTERNAL) wake(core, thread, 0);
+}
+
+static void handle_external_done(struct sched_core *core, const struct sched_request *request,
+                                 struct sched_decision *decision) {
+    MOON_ASSERT(request->arg[0] >= 0);
+    /* Waiting on the outside world took real time; virtual time follows it, but never past a
+     * pending deadline (the poll would have stopped there). */
+    int64_t target = core->clock.monotonic_ns + request->arg[0];
+    const struct sched_event *next_timer = sched_event_queue_peek(&core->timers);
+    if (next_timer && next_timer->time_ns < target) target = next_timer->time_ns;
+    if (target > core->clock.monotonic_limit_ns) target = core->clock.monotonic_limit_ns;
+    if (target > core->clock.monotonic_ns) sched_clock_advance_to(&core->clock, target);
+    core->polled = 1;
+    core->since_poll = 0;
+    int64_t next = choose_next_thread(core);
+    core->polled = 0;
+    if (next == SCHED_NEXT_POLL) {
+        decision->flags |= SCHED_DECISION_POLL;
+        decision->next_thread = request->thread;
+        return;
+    }
+    MOON_ASSERT(next >= 0); /* external waiters exist, so never a deadlock here */
+    decision->next_thread = (uint32_t)next;
 }
 
 static void handle_futex_wait(struct sched_core *core, const struct sched_request *request,
@@ -300,6 +366,12 @@ static void handle_thread_exit(struct sched_core *core, const struct sched_reque
         return;
     }
     int64_t next = choose_next_thread(core);
+    if (next == SCHED_NEXT_POLL) {
+        /* The leaving thread looks at the outside world on the others' behalf first. */
+        decision->flags |= SCHED_DECISION_POLL;
+        decision->next_thread = request->thread;
+        return;
+    }
     decision->next_thread = next < 0 ? SCHED_THREAD_NONE : (uint32_t)next;
     if (next < 0) decision->result = SCHED_RESULT_DEADLOCK;
 }
@@ -312,6 +384,8 @@ void sched_core_after_fork(struct sched_core *core, uint32_t survivor) {
         core->threads[t].state = SCHED_THREAD_UNUSED;
     }
     core->threads_alive = 1;
+    core->external_waiters = 0;
+    if (core->threads[survivor].state == SCHED_THREAD_EXTERNAL) core->external_waiters = 1;
 }
 
 static void record(struct sched_core *core, const struct sched_request *request,
@@ -348,6 +422,9 @@ static void handle_kind(struct sched_core *core, const struct sched_request *req
     case SCHED_REQ_SLEEP: handle_sleep(core, request, decision); return;
     case SCHED_REQ_FUTEX_WAIT: handle_futex_wait(core, request, decision); return;
     case SCHED_REQ_STORAGE: handle_storage(core, request, decision); return;
+    case SCHED_REQ_WAIT_EXTERNAL: handle_wait_external(core, request, decision); return;
+    case SCHED_REQ_EXTERNAL_READY: handle_external_ready(core, request); return;
+    case SCHED_REQ_EXTERNAL_DONE: handle_external_done(core, request, decision); return;
     case SCHED_REQ_THREAD_CREATE: handle_thread_create(core, decision); return;
     case SCHED_REQ_THREAD_EXIT: handle_thread_exit(core, request, decision); return;
     case SCHED_REQ_RANDOM:
@@ -372,6 +449,10 @@ static void handle_kind(struct sched_core *core, const struct sched_request *req
     }
     /* A non-blocking request is a switch point too: the caller stays runnable and competes. */
     int64_t next = choose_next_thread(core);
+    if (next == SCHED_NEXT_POLL) {
+        decision->flags |= SCHED_DECISION_POLL;
+        next = request->thread;
+    }
     MOON_ASSERT(next >= 0);
     decision->next_thread = (uint32_t)next;
 }
@@ -397,14 +478,17 @@ static int crash_now(struct sched_core *core) {
 void sched_core_handle(struct sched_core *core, const struct sched_request *request,
                        struct sched_decision *decision) {
     MOON_ASSERT(request->thread < core->thread_count);
-    MOON_ASSERT(core->threads[request->thread].state == SCHED_THREAD_RUNNABLE);
+    int on_behalf = request->kind == SCHED_REQ_EXTERNAL_READY ||
+                    request->kind == SCHED_REQ_EXTERNAL_DONE;
+    /* A poll is done by the baton holder, which may itself be blocked (or leaving). */
+    MOON_ASSERT(on_behalf || core->threads[request->thread].state == SCHED_THREAD_RUNNABLE);
     memset(decision, 0, sizeof(*decision));
     core->clock.calls++;
     int64_t time_before = core->clock.monotonic_ns;
     int64_t cost = fault_time_call_cost(&core->config, &core->streams[SCHED_STREAM_TIME]);
     sched_clock_advance_by(&core->clock, cost);
     decision->next_thread = request->thread;
-    if (request->kind != SCHED_REQ_THREAD_EXIT && crash_now(core)) {
+    if (request->kind != SCHED_REQ_THREAD_EXIT && !on_behalf && crash_now(core)) {
         /* The process dies before this call happens: nothing else to decide. */
         decision->flags = SCHED_DECISION_CRASH;
         decision->sequence = ++core->events;
@@ -414,7 +498,7 @@ void sched_core_handle(struct sched_core *core, const struct sched_request *requ
     }
     handle_kind(core, request, decision);
     struct sched_thread *caller = &core->threads[request->thread];
-    int blocked = caller->state != SCHED_THREAD_RUNNABLE;
+    int blocked = caller->state != SCHED_THREAD_RUNNABLE || on_behalf;
     /* What the caller gets back when it runs again, whether or not it blocked (the shim reads it
      * after a switch). */
     if (!blocked) {

@@ -22,6 +22,7 @@ enum sched_thread_state {
     SCHED_THREAD_RUNNABLE,
     SCHED_THREAD_SLEEPING,   /* blocked until a deadline (or forever) */
     SCHED_THREAD_FUTEX,      /* blocked on a futex key, maybe with a deadline */
+    SCHED_THREAD_EXTERNAL,   /* blocked on real descriptors (the outside world), maybe a deadline */
 };
 
 struct sched_thread {
@@ -55,6 +56,9 @@ struct sched_core {
     struct sched_event_queue timers;
     struct fault_storage_device storage_device;
     uint32_t crashed;
+    uint32_t external_waiters;
+    uint32_t polled;          /* the outside world was just polled: timers may fire */
+    uint32_t since_poll;      /* decisions since the last poll, while threads wait outside */
     struct sched_site sites[SCHED_SITES_MAX];
 };
 
@@ -69,6 +73,9 @@ uint64_t sched_core_wake_value(const struct sched_core *core, uint32_t thread);
 /* Two-level activation (FoundationDB's BUGGIFY): the first time a call site is seen it is made
  * active with probability 1/2 for the whole run. Sites beyond SCHED_SITES_MAX count as active. */
 int sched_core_site_active(struct sched_core *core, uint64_t site_key);
+/* How long the shim's poll of the outside world may wait, in ns: 0 when the simulation could go
+ * on without it (a thread is runnable or a timer is pending), -1 for "until something happens". */
+int64_t sched_core_poll_timeout(const struct sched_core *core);
 /* In the child of a fork: only `survivor` exists there; every other thread is forgotten. */
 void sched_core_after_fork(struct sched_core *core, uint32_t survivor);
 /* The stream for a purpose, for the fault models and the shim's own expansions. */

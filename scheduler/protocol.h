@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SCHED_PROTOCOL_VERSION 3
+#define SCHED_PROTOCOL_VERSION 4
 
 enum sched_request_kind {
     /* arg[0] = enum sched_clock_kind. decision.value = the clock, in nanoseconds. */
@@ -46,10 +46,24 @@ enum sched_request_kind {
      * The thread is busy for the operation's latency (others may run); then result = enum
      * fault_storage_verdict and value = the verdict's parameter. */
     SCHED_REQ_STORAGE = 11,
+    /* Block until the outside world (real descriptors the shim watches for this thread) is
+     * ready, or until the deadline arg[0] in mode arg[1] (as for SLEEP). Result 0 when woken by
+     * SCHED_REQ_EXTERNAL_READY, SCHED_RESULT_TIMED_OUT on the deadline. */
+    SCHED_REQ_WAIT_EXTERNAL = 12,
+    /* After a poll (asked for with SCHED_DECISION_POLL): thread arg[0]'s descriptors are ready.
+     * Never switches; may come from a blocked baton holder. */
+    SCHED_REQ_EXTERNAL_READY = 13,
+    /* The poll is over; it took arg[0] ns of wall time (0 when it did not wait), which virtual
+     * time follows. next_thread says who runs now (SCHED_DECISION_POLL again if still nobody). */
+    SCHED_REQ_EXTERNAL_DONE = 14,
 };
 
 /* decision.flags: the process crashes now, before the call is performed (process.crash_*). */
 #define SCHED_DECISION_CRASH 1u
+/* decision.flags: threads wait on the outside world and the core cannot go on without knowing
+ * which are ready: the baton holder polls their descriptors (waiting at most
+ * sched_core_poll_timeout()), then sends EXTERNAL_READY for each ready thread and EXTERNAL_DONE. */
+#define SCHED_DECISION_POLL 2u
 
 #define SCHED_DEADLINE_NEVER INT64_MAX
 #define SCHED_SLEEP_RELATIVE (-1)

@@ -19,6 +19,7 @@
 #define FD_TABLE_SIZE 65536
 
 static uint8_t fd_kinds[FD_TABLE_SIZE];
+static uint8_t fd_waitable[FD_TABLE_SIZE]; /* 0 not known yet, 1 could block, 2 never blocks */
 static int32_t epoll_watched[FD_TABLE_SIZE];
 
 enum shim_fd_kind shim_fd_kind(int fd) {
@@ -34,10 +35,28 @@ void shim_fd_set_kind(int fd, enum shim_fd_kind kind) {
 
 void shim_fd_forget(int fd) {
     shim_fd_set_kind(fd, SHIM_FD_OTHER);
+    if (fd >= 0 && fd < FD_TABLE_SIZE) __atomic_store_n(&fd_waitable[fd], 0, __ATOMIC_RELAXED);
+}
+
+int shim_fd_is_waitable(int fd) {
+    if (fd < 0 || fd >= FD_TABLE_SIZE) return 0;
+    uint8_t known = __atomic_load_n(&fd_waitable[fd], __ATOMIC_RELAXED);
+    if (known == 0) {
+        /* Sockets, pipes and terminals can block a read; regular files and directories never
+         * do (and are modelled in file.c instead). A stale answer after an unseen close costs a
+         * needless poll, or a real wait as before: never a wrong result. */
+        struct stat status;
+        if (shim_syscall2(SYS_fstat, fd, &status) != 0) return 0;
+        known = (S_ISSOCK(status.st_mode) || S_ISFIFO(status.st_mode) || S_ISCHR(status.st_mode))
+                    ? 1 : 2;
+        __atomic_store_n(&fd_waitable[fd], known, __ATOMIC_RELAXED);
+    }
+    return known == 1;
 }
 
 void shim_fd_copy(int from, int to) {
     enum shim_fd_kind kind = shim_fd_kind(from);
+    if (to >= 0 && to < FD_TABLE_SIZE) __atomic_store_n(&fd_waitable[to], 0, __ATOMIC_RELAXED);
     /* An epoll duplicate shares the interest list, which this table cannot follow: the copy is
      * treated as unknown (real waits), which is always safe. */
     shim_fd_set_kind(to, kind == SHIM_FD_RANDOM ? SHIM_FD_RANDOM : SHIM_FD_OTHER);

@@ -111,12 +111,16 @@ void shim_decide_no_switch(struct sched_request *request, struct sched_decision 
 void shim_decide(struct sched_request *request, struct sched_decision *decision) {
     shim_decide_no_switch(request, decision);
     uint32_t self = request->thread;
-    if (decision->next_thread == self) return;
-    shim_thread_give_turn(decision->next_thread);
-    shim_thread_wait_turn(self);
-    /* Running again: a blocking request's outcome was decided while we were away. */
+    shim_settle(decision);
+    if (decision->next_thread != self) {
+        shim_thread_give_turn(decision->next_thread);
+        shim_thread_wait_turn(self);
+    }
+    /* Running again (or still): the outcome of the request, decided now or while we were away
+     * (the core keeps it for every thread, blocking or not). */
     lock_core();
     decision->result = sched_core_wake_result(&core, self);
+    decision->value = sched_core_wake_value(&core, self);
     decision->now_ns = core.clock.monotonic_ns;
     unlock_core();
 }

@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -146,9 +148,24 @@ static int reads_random(int fd) {
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
+/* Before a call that would block until fd is ready (a read, a recv, an accept on a blocking
+ * descriptor): wait for it in the scheduler instead of in the kernel (wait.c). */
+static void wait_ready(int fd, short events, int nonblocking, const char *what) {
+    if (nonblocking || !is_running() || !shim_fd_is_waitable(fd)) return;
+    struct pollfd one = {.fd = fd, .events = events};
+    for (;;) {
+        one.revents = 0;
+        if (shim_syscall3(SYS_poll, &one, 1, 0) != 0) return; /* ready, or the call will say */
+        long flags = shim_syscall2(SYS_fcntl, fd, F_GETFL);
+        if (flags < 0 || (flags & O_NONBLOCK)) return;
+        shim_wait_external(&one, 1, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE, what);
+    }
+}
+
 MOON_API ssize_t read(int fd, void *buffer, size_t length) {
     if (reads_random(fd)) return shim_random_read(fd, buffer, length);
     if (shim_file_is_modelled(fd)) return set_errno(shim_file_read(SYS_read, fd, buffer, length, -1, CALLER));
+    wait_ready(fd, POLLIN, 0, "read");
     return set_errno(shim_syscall3(SYS_read, fd, buffer, length));
 }
 
@@ -181,12 +198,43 @@ MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
         }
         return total;
     }
-    if (!reads_random(fd)) return set_errno(shim_syscall3(SYS_readv, fd, vector, count));
+    if (!reads_random(fd)) {
+        wait_ready(fd, POLLIN, 0, "readv");
+        return set_errno(shim_syscall3(SYS_readv, fd, vector, count));
+    }
     if (count < 0 || count > IOV_MAX) return set_errno(-EINVAL);
     ssize_t total = 0;
     for (int i = 0; i < count; i++)
         total += shim_random_read(fd, vector[i].iov_base, vector[i].iov_len);
     return total;
+}
+
+MOON_API ssize_t recv(int fd, void *buffer, size_t length, int flags) {
+    wait_ready(fd, POLLIN, flags & MSG_DONTWAIT, "recv");
+    return set_errno(shim_syscall(SYS_recvfrom, fd, (long)buffer, (long)length, flags, 0, 0));
+}
+
+MOON_API ssize_t recvfrom(int fd, void *buffer, size_t length, int flags, struct sockaddr *from,
+                          socklen_t *from_length) {
+    wait_ready(fd, POLLIN, flags & MSG_DONTWAIT, "recvfrom");
+    return set_errno(shim_syscall(SYS_recvfrom, fd, (long)buffer, (long)length, flags, (long)from,
+                                  (long)from_length));
+}
+
+MOON_API ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
+    wait_ready(fd, POLLIN, flags & MSG_DONTWAIT, "recvmsg");
+    return set_errno(shim_syscall3(SYS_recvmsg, fd, message, flags));
+}
+
+MOON_API int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    wait_ready(fd, POLLIN, 0, "accept");
+    long result = shim_syscall4(SYS_accept4, fd, address, length, flags);
+    if (result >= 0) shim_fd_forget((int)result);
+    return (int)set_errno(result);
+}
+
+MOON_API int accept(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, 0);
 }
 
 /* The fast path of the trapped write family (emulate.c does the same for glibc's own calls). */

@@ -69,6 +69,13 @@ void shim_say(const char *message);
  * the run on a deadlock or livelock. */
 void shim_decide(struct sched_request *request, struct sched_decision *decision);
 void shim_decide_no_switch(struct sched_request *request, struct sched_decision *decision);
+/* wait.c: block the calling thread in the scheduler until one of `fds` is ready (0) or the
+ * deadline passes (-ETIMEDOUT); `what` names the call for diagnostics. */
+struct pollfd;
+int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int64_t mode,
+                       const char *what);
+/* Answers SCHED_DECISION_POLL (by polling for real) until the core can go on. */
+void shim_settle(struct sched_decision *decision);
 /* In the child of a fork (clone without CLONE_VM). */
 void shim_after_fork_child(void);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
@@ -143,6 +150,8 @@ int shim_fd_try_hide(int fd);
 /* close_range that skips the shim's own descriptors. */
 long shim_emulate_close_range(const long args[6]);
 int shim_fd_is_random_device(int fd);
+/* Whether a read of fd could block (socket, pipe, terminal); learnt once per descriptor. */
+int shim_fd_is_waitable(int fd);
 
 /* trace.c */
 /* Opens the trace; `append` when this image continues a run its process began (after execve). */

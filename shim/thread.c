@@ -219,6 +219,7 @@ long shim_emulate_exit(const long args[6]) {
                                     .arg = {(int64_t)clear_tid[self], self}};
     struct sched_decision decision;
     shim_decide_no_switch(&request, &decision);
+    shim_settle(&decision); /* threads waiting outside are looked after before we go */
     __atomic_store_n(&exited_tid_word, (uint32_t *)(uintptr_t)clear_tid[self], __ATOMIC_RELEASE);
     clear_tid[self] = 0;
     if (decision.next_thread == SCHED_THREAD_NONE) {
@@ -397,6 +398,9 @@ static void describe_threads(struct sched_text *text, const struct sched_core *c
         if (thread->state == SCHED_THREAD_FUTEX) {
             sched_text_str(text, " in futex wait on ");
             sched_text_hex64(text, (uint64_t)thread->wait_key);
+        } else if (thread->state == SCHED_THREAD_EXTERNAL) {
+            sched_text_str(text, " waiting on real descriptors in ");
+            sched_text_str(text, waiting_in[t] ? waiting_in[t] : "a wait");
         } else if (thread->state == SCHED_THREAD_SLEEPING) {
             sched_text_str(text, " sleeping in ");
             sched_text_str(text, waiting_in[t] ? waiting_in[t] : "a sleep");

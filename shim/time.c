@@ -3,9 +3,8 @@
  * Every clock is read from the core. A sleep blocks the simulated thread in the scheduler, which
  * jumps virtual time to the next deadline when nothing else can run. A wait call (poll, select,
  * epoll) that watches no real file descriptor is a pure sleep. One that watches real descriptors
- * is, until the network issue lands, done for real with the program's timeout, and virtual time is
- * charged the full timeout when it expires: the wall time spent waiting on the outside world is
- * not observed. Async-signal-safe throughout. */
+ * looks at them without waiting and otherwise waits in the scheduler (wait.c), so the other
+ * threads run meanwhile. Async-signal-safe throughout. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -122,13 +121,41 @@ static long do_clock_nanosleep(const long args[6]) {
     return 0;
 }
 
-/* A wait on real descriptors: done for real (see the top of the file). */
-static long real_wait(long number, const long args[6], int64_t timeout_ns) {
-    long result = shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
-    shim_record((uint32_t)number, timeout_ns, 1, result);
-    if (result == 0 && timeout_ns > 0 && timeout_ns != SCHED_DEADLINE_NEVER)
-        shim_sleep((uint32_t)number, timeout_ns, SCHED_SLEEP_RELATIVE, "a timed-out real wait");
-    return result;
+/* A wait on real descriptors (see wait.c): look now, with a zero timeout; if nothing is ready,
+ * wait in the scheduler until one of `set` is or the timeout passes, then look again. select's
+ * sets are restored before each look, since a look that finds nothing clears them. */
+static long real_wait(long number, const long args[6], int64_t timeout_ns, struct pollfd *set,
+                      uint32_t count) {
+    long look[6] = {args[0], args[1], args[2], args[3], args[4], args[5]};
+    struct timespec zero_spec = {0, 0};
+    struct timeval zero_val = {0, 0};
+    fd_set saved[3];
+    fd_set *sets[3] = {0, 0, 0};
+    switch (number) {
+    case SYS_poll: look[2] = 0; break;
+    case SYS_ppoll: look[2] = (long)&zero_spec; break;
+    case SYS_select: look[4] = (long)&zero_val; break;
+    case SYS_pselect6: look[4] = (long)&zero_spec; break;
+    case SYS_epoll_wait: case SYS_epoll_pwait: look[3] = 0; break;
+    case SYS_epoll_pwait2: look[3] = (long)&zero_spec; break;
+    }
+    if (number == SYS_select || number == SYS_pselect6)
+        for (int i = 0; i < 3; i++)
+            if ((sets[i] = (fd_set *)args[1 + i])) saved[i] = *sets[i];
+    int64_t deadline = SCHED_DEADLINE_NEVER;
+    if (timeout_ns > 0 && timeout_ns != SCHED_DEADLINE_NEVER)
+        deadline = shim_clock_read((uint32_t)number, SCHED_CLOCK_MONOTONIC, 0) + timeout_ns;
+    for (int timed_out = 0;; ) {
+        for (int i = 0; i < 3; i++)
+            if (sets[i]) *sets[i] = saved[i];
+        long result = shim_syscall(number, look[0], look[1], look[2], look[3], look[4], look[5]);
+        if (result != 0 || timeout_ns == 0 || timed_out) {
+            shim_record((uint32_t)number, timeout_ns, 1, result);
+            return result;
+        }
+        timed_out = shim_wait_external(set, count, deadline, SCHED_CLOCK_MONOTONIC,
+                                       "poll/select/epoll on real descriptors") == -ETIMEDOUT;
+    }
 }
 
 /* A wait on nothing: a sleep for the timeout; it ends with nothing ready (0). */
@@ -151,7 +178,10 @@ static long do_poll(long number, const long args[6], int64_t timeout_ns) {
     struct pollfd *fds = (struct pollfd *)args[0];
     unsigned long count = (unsigned long)args[1];
     if (count > 0 && !fds) return -EFAULT;
-    if (poll_has_real_fds(fds, count)) return real_wait(number, args, timeout_ns);
+    if (poll_has_real_fds(fds, count)) {
+        if (count > 1024) return -EINVAL;
+        return real_wait(number, args, timeout_ns, fds, (uint32_t)count);
+    }
     for (unsigned long i = 0; i < count; i++) fds[i].revents = 0;
     return virtual_wait(number, timeout_ns, number == SYS_poll ? "poll with no descriptors"
                                                                : "ppoll with no descriptors");
@@ -167,14 +197,9 @@ static int select_has_real_fds(int count, const fd_set *const sets[3]) {
     return 0;
 }
 
-static long do_select(long number, const long args[6], int64_t timeout_ns) {
-    const fd_set *const sets[3] = {(fd_set *)args[1], (fd_set *)args[2], (fd_set *)args[3]};
-    int real = select_has_real_fds((int)args[0], sets);
-    if (real < 0) return -EINVAL;
-    if (real) return real_wait(number, args, timeout_ns);
-    long result = virtual_wait(number, timeout_ns, "select with no descriptors");
-    /* Linux writes the time left back into the timeout (glibc's select() reads it back from
-     * pselect6's timespec); after a full timeout that is 0. */
+/* Linux writes the time left back into the timeout (glibc's select() reads it back from
+ * pselect6's timespec); after a full timeout that is 0. */
+static void zero_timeout_left(long number, const long args[6]) {
     if (number == SYS_select && args[4]) {
         struct timeval *left = (struct timeval *)args[4];
         left->tv_sec = 0;
@@ -185,11 +210,36 @@ static long do_select(long number, const long args[6], int64_t timeout_ns) {
         left->tv_sec = 0;
         left->tv_nsec = 0;
     }
+}
+
+static long do_select(long number, const long args[6], int64_t timeout_ns) {
+    const fd_set *const sets[3] = {(fd_set *)args[1], (fd_set *)args[2], (fd_set *)args[3]};
+    int real = select_has_real_fds((int)args[0], sets);
+    if (real < 0) return -EINVAL;
+    if (real) {
+        struct pollfd set[FD_SETSIZE];
+        uint32_t count = 0;
+        for (int fd = 0; fd < (int)args[0]; fd++) {
+            short events = (short)((sets[0] && FD_ISSET(fd, sets[0]) ? POLLIN : 0) |
+                                   (sets[1] && FD_ISSET(fd, sets[1]) ? POLLOUT : 0) |
+                                   (sets[2] && FD_ISSET(fd, sets[2]) ? POLLPRI : 0));
+            if (events) set[count++] = (struct pollfd){.fd = fd, .events = events};
+        }
+        long result = real_wait(number, args, timeout_ns, set, count);
+        if (result == 0) zero_timeout_left(number, args);
+        return result;
+    }
+    long result = virtual_wait(number, timeout_ns, "select with no descriptors");
+    zero_timeout_left(number, args);
     return result;
 }
 
 static long do_epoll(long number, const long args[6], int64_t timeout_ns) {
-    if (shim_fd_epoll_watched((int)args[0]) != 0) return real_wait(number, args, timeout_ns);
+    if (shim_fd_epoll_watched((int)args[0]) != 0) {
+        /* An epoll descriptor is itself readable when any of its events is pending. */
+        struct pollfd set = {.fd = (int)args[0], .events = POLLIN};
+        return real_wait(number, args, timeout_ns, &set, 1);
+    }
     return virtual_wait(number, timeout_ns, "epoll_wait on an empty epoll set");
 }
 

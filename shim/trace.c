@@ -117,6 +117,9 @@ static const char *kind_name(uint32_t kind) {
     case SCHED_REQ_FUTEX_REQUEUE: return "futex_requeue";
     case SCHED_REQ_FUTEX_WAKE_OP: return "futex_wake_op";
     case SCHED_REQ_STORAGE: return "storage";
+    case SCHED_REQ_WAIT_EXTERNAL: return "wait_external";
+    case SCHED_REQ_EXTERNAL_READY: return "external_ready";
+    case SCHED_REQ_EXTERNAL_DONE: return "external_done";
     default: return "unknown";
     }
 }

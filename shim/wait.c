@@ -1,0 +1,97 @@
+/* wait.c: waiting on the outside world without blocking the simulation.
+ *
+ * A thread that must wait for real descriptors (a socket, a pipe, a terminal; poll/select/epoll
+ * on real descriptors; a blocking read or accept) never waits in the kernel while it holds the
+ * run baton. It records which descriptors it waits on and blocks in the scheduler
+ * (SCHED_REQ_WAIT_EXTERNAL). When the core cannot go on without knowing what the outside world
+ * did (nobody can run, or now and then while others run), it asks the baton holder to poll every
+ * waiting thread's descriptors for real (SCHED_DECISION_POLL): without waiting when a thread can
+ * run or a virtual timer is pending (timers never wait for wall time), and otherwise until
+ * something arrives, virtual time then moving by the wall time that took. The threads whose
+ * descriptors are ready are woken (SCHED_REQ_EXTERNAL_READY) and the core picks who runs next.
+ *
+ * What the outside world does, and when, is not under the seed's control: runs that wait on it
+ * are as deterministic as the outside world is. Descriptors between threads of the simulated
+ * process (a socketpair, a pipe) are deterministic: their data is in the kernel before anyone
+ * polls. Rules: as in shim.h. */
+#include <errno.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "shim.h"
+
+#define POLL_SET_MAX 1024
+
+static struct pollfd *waiting_fds[SCHED_THREADS_MAX];
+static uint32_t waiting_count[SCHED_THREADS_MAX];
+
+static int64_t wall_ns(void) {
+    struct timespec now;
+    shim_syscall2(SYS_clock_gettime, CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000000000ll + now.tv_nsec;
+}
+
+int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int64_t mode,
+                       const char *what) {
+    int self = shim_thread_self();
+    waiting_fds[self] = fds;
+    waiting_count[self] = count;
+    shim_thread_note_wait(what);
+    struct sched_request request = {.kind = SCHED_REQ_WAIT_EXTERNAL, .call = SYS_poll,
+                                    .arg = {deadline, mode}};
+    struct sched_decision decision;
+    shim_decide(&request, &decision);
+    waiting_count[self] = 0;
+    return decision.result == SCHED_RESULT_TIMED_OUT ? -ETIMEDOUT : 0;
+}
+
+static void report(enum sched_request_kind kind, int64_t argument,
+                   struct sched_decision *decision) {
+    struct sched_request request = {.kind = kind, .call = SYS_poll, .arg = {argument}};
+    shim_decide_no_switch(&request, decision);
+}
+
+/* One look at the outside world on behalf of every waiting thread; `decision` becomes the
+ * decision of EXTERNAL_DONE. */
+static void poll_once(struct sched_decision *decision) {
+    struct pollfd set[POLL_SET_MAX];
+    uint32_t owner[POLL_SET_MAX];
+    uint32_t count = 0;
+    const struct sched_core *core = shim_core();
+    int64_t timeout = sched_core_poll_timeout(core);
+    for (uint32_t t = 0; t < core->thread_count; t++) {
+        if (core->threads[t].state != SCHED_THREAD_EXTERNAL) continue;
+        for (uint32_t i = 0; i < waiting_count[t]; i++) {
+            if (count == POLL_SET_MAX)
+                shim_fatal(SHIM_EXIT_SIMULATION, "unsupported",
+                           "unsupported: more than 1024 descriptors waited on at once");
+            set[count] = waiting_fds[t][i];
+            set[count].revents = 0;
+            owner[count++] = t;
+        }
+    }
+    /* Look without waiting first: what another simulated thread already sent is there, and
+     * finding it must not depend on wall time. Only a wait that really waited moves virtual
+     * time by the wall time it took. */
+    long ready = shim_syscall3(SYS_poll, set, count, 0);
+    int64_t waited = 0;
+    if (ready == 0 && timeout < 0) {
+        int64_t started = wall_ns();
+        do {
+            ready = shim_syscall3(SYS_poll, set, count, -1);
+        } while (ready == -EINTR);
+        waited = wall_ns() - started;
+    }
+    uint32_t last_woken = SCHED_THREAD_NONE;
+    for (uint32_t i = 0; ready > 0 && i < count; i++) {
+        if (!set[i].revents || owner[i] == last_woken) continue;
+        report(SCHED_REQ_EXTERNAL_READY, owner[i], decision);
+        last_woken = owner[i];
+    }
+    report(SCHED_REQ_EXTERNAL_DONE, waited, decision);
+}
+
+void shim_settle(struct sched_decision *decision) {
+    while (decision->flags & SCHED_DECISION_POLL) poll_once(decision);
+}
