@@ -319,10 +319,12 @@ handoff_table() {
 # syscalls). Cells are microseconds per insert or per write. A modelled fsync is never performed
 # for real; natively and unmodelled every fsync waits for the disk.
 storage_table() {
-    # Counts chosen so each timed run takes roughly 0.1-1 s on a 2-vCPU machine with an idle
-    # disk (per op: sqlite-full 250-350 us natively, sqlite-off 15-40 us, pwrite+sync 150-220 us
-    # natively, pwrite 0.5-12 us); a busy disk can make a native fsync 10x slower.
+    # Counts chosen so each timed run takes roughly 0.05-1 s on a 2-vCPU machine with an idle
+    # disk. Per op, natively and unmod: sqlite-full 250-350 us, sqlite-off 12-25 us, pwrite+sync
+    # 150-300 us, pwrite 1-2 us; a busy disk can make a real fsync several times slower. The
+    # model column runs more of the syncing workloads, which cost it 15-50 us instead.
     local -A n=([full]=2000 [off]=20000 [sync]=2000 [nosync]=50000)
+    local -A n_model=([full]=10000 [off]=20000 [sync]=20000 [nosync]=50000)
     if ! command -v sqlite3 >/dev/null; then
         echo "run.sh: sqlite3 not found (apt-get install -y sqlite3); its rows skipped" >&2
     fi
@@ -338,7 +340,7 @@ storage_table() {
     local -a prepare=(bash "$work/fresh.sh" "$data")
     local mode count
     for mode in FULL OFF; do
-        for count in 0 $((n[${mode,,}] / scale)); do
+        for count in 0 $((n[${mode,,}] / scale)) $((n_model[${mode,,}] / scale)); do
             {
                 echo "PRAGMA journal_mode=WAL;"
                 echo "PRAGMA synchronous=$mode;"
@@ -391,7 +393,7 @@ storage_table() {
             fi
         done
         native[$workload]=$(per_call_us "${n[$workload]}" "${pin[@]}" "${program[@]}")
-        model[$workload]=$(per_call_us "${n[$workload]}" "${pin[@]}" "${model_env[@]}" \
+        model[$workload]=$(per_call_us "${n_model[$workload]}" "${pin[@]}" "${model_env[@]}" \
             "${program[@]}")
         unmod[$workload]=$(per_call_us "${n[$workload]}" "${pin[@]}" "${unmod_env[@]}" \
             "${program[@]}")

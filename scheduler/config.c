@@ -39,6 +39,8 @@ static const struct config_key config_keys[] = {
      0, SECOND_NS},
     {"time.cpu_per_call", CONFIG_DURATION, offsetof(struct sched_config, time_cpu_per_call_ns),
      1000, 0, SECOND_NS},
+    {"time.external_wall", CONFIG_BOOLEAN, offsetof(struct sched_config, time_external_wall), 0,
+     0, 1},
     {"threads.chaos", CONFIG_BOOLEAN, offsetof(struct sched_config, threads_chaos), 0, 0, 1},
     {"threads.livelock_calls", CONFIG_INTEGER,
      offsetof(struct sched_config, threads_livelock_calls), 10000000, 0, 1ll << 62},

@@ -19,6 +19,8 @@ struct sched_config {
     int64_t time_call_cost_ns;     /* virtual time every intercepted call costs */
     int64_t time_call_jitter_ns;   /* plus a seeded uniform extra in [0, jitter] */
     int64_t time_cpu_per_call_ns;  /* CPU-time clocks advance this much per intercepted call */
+    int64_t time_external_wall;    /* boolean: waits on the outside world last, in wall time, up
+                                    * to the next virtual deadline (else deadlines never wait) */
     /* [threads] */
     int64_t threads_chaos;         /* boolean: rr-style priority chaos instead of uniform choice */
     int64_t threads_livelock_calls;/* calls without blocking or time moving before a livelock; 0 off */

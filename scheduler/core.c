@@ -155,7 +155,13 @@ static int64_t choose_next_thread(struct sched_core *core) {
 int64_t sched_core_poll_timeout(const struct sched_core *core) {
     for (uint32_t t = 0; t < core->thread_count; t++)
         if (core->threads[t].state == SCHED_THREAD_RUNNABLE) return 0;
-    return core->timers.count > 0 ? 0 : -1;
+    const struct sched_event *next = sched_event_queue_peek(&core->timers);
+    if (!next) return -1;
+    /* time.external_wall: wait for the outside world in wall time until the next deadline;
+     * otherwise the deadline comes at once (deterministic, but an idle server's timers race). */
+    if (!core->config.time_external_wall) return 0;
+    int64_t left = next->time_ns - core->clock.monotonic_ns;
+    return left > 0 ? left : 0;
 }
 
 /* Converts a deadline to monotonic nanoseconds (saturating at NEVER). */

@@ -1,6 +1,7 @@
 /* init.c: start-up (environment, config, core, filter) and the one path into the core.
  *
- * Start-up runs from the library's constructor, before the program's main(), in this order: read
+ * Start-up runs from the library's constructor (only there: see interpose.c, is_running), before
+ * the program's main(), in this order: read
  * the environment and config (a bad one ends the process with status 2 and one line naming the key
  * and line), start the core, install the stub page, open the trace, patch the vDSO, install the
  * SIGSYS handler, load the seccomp filter, rewrite AT_RANDOM. Until the filter is loaded nothing

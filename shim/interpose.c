@@ -37,9 +37,12 @@ static long set_errno(long result) {
     return result;
 }
 
+/* The shim starts in its constructor, never lazily from an interposer: an interposed call can
+ * come from inside another library's own initialization (jemalloc opens files while holding its
+ * init lock), and starting there would re-enter that library. Calls before the start pass
+ * through. */
 static int is_running(void) {
-    shim_ensure_init();
-    return shim_initialized == 2;
+    return __atomic_load_n(&shim_initialized, __ATOMIC_ACQUIRE) == 2;
 }
 
 /* After a successful open: mark it if it is a random device, else clear any stale mark. The

@@ -324,28 +324,24 @@ static long set_errno(long result) {
 }
 
 MOON_API int clock_gettime(clockid_t clock_id, struct timespec *value) {
-    shim_ensure_init();
     const long args[6] = {clock_id, (long)value};
     if (shim_initialized != 2) return (int)set_errno(shim_syscall2(SYS_clock_gettime, clock_id, value));
     return (int)set_errno(do_clock_gettime(args));
 }
 
 MOON_API int gettimeofday(struct timeval *value, void *zone) {
-    shim_ensure_init();
     const long args[6] = {(long)value, (long)zone};
     if (shim_initialized != 2) return (int)set_errno(shim_syscall2(SYS_gettimeofday, value, zone));
     return (int)set_errno(do_gettimeofday(args));
 }
 
 MOON_API time_t time(time_t *pointer) {
-    shim_ensure_init();
     const long args[6] = {(long)pointer};
     if (shim_initialized != 2) return shim_syscall1(SYS_time, pointer);
     return do_time(args);
 }
 
 MOON_API int sched_getcpu(void) {
-    shim_ensure_init();
     if (shim_initialized == 2) shim_record(SYS_getcpu, 0, 0, 0);
     return 0;
 }

@@ -76,10 +76,12 @@ static void poll_once(struct sched_decision *decision) {
      * time by the wall time it took. */
     long ready = shim_syscall3(SYS_poll, set, count, 0);
     int64_t waited = 0;
-    if (ready == 0 && timeout < 0) {
+    if (ready == 0 && timeout != 0) {
+        /* Milliseconds, rounded up, so a wait never ends before its deadline. */
+        long milliseconds = timeout < 0 ? -1 : (long)((timeout + 999999) / 1000000);
         int64_t started = wall_ns();
         do {
-            ready = shim_syscall3(SYS_poll, set, count, -1);
+            ready = shim_syscall3(SYS_poll, set, count, milliseconds);
         } while (ready == -EINTR);
         waited = wall_ns() - started;
     }

@@ -11,7 +11,7 @@
 /* The table's first keys, in table order; later keys are checked member by member. */
 #define DEFAULT_JSON_START                                                                       \
     "{\"time.epoch\":1767225600,\"time.uptime\":100000000000,\"time.call_cost\":0,"              \
-    "\"time.call_jitter\":0,\"time.cpu_per_call\":1000,"
+    "\"time.call_jitter\":0,\"time.cpu_per_call\":1000,\"time.external_wall\":0,"
 #define JSON_MEMBERS_MAX 256
 #define JSON_CAPACITY 16384
 
