@@ -4,8 +4,9 @@
  *   sync    N times: pwrite(4 KiB) over one block of FILE, then fdatasync(FILE)
  *   nosync  the same pwrites with no fdatasync
  *
- * FILE is created (or truncated) and filled with BLOCKS blocks of 4 KiB, then fdatasync'ed, before
- * the loop, whatever N is: that set-up is part of the N = 0 run that run.sh subtracts. Write i then
+ * FILE is created (or truncated) and filled with BLOCKS blocks of 4 KiB, then fdatasync'ed, and its
+ * directory fsync'ed (so its creation is durable too, as a careful program makes it), before the
+ * loop, whatever N is: that set-up is part of the N = 0 run that run.sh subtracts. Write i then
  * goes to block i % BLOCKS, so every timed pwrite overwrites bytes that are already in the file
  * (under the shim, with FILE under storage.paths, the undo log saves the old bytes first) and every
  * fdatasync has one dirty block to make durable.
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,25 @@ static int sync_file(int fd) {
         fprintf(stderr, "storage_loop: fdatasync: %s\n", strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+/* fsyncs the directory that holds `path`; fails (returns -1 with a message) if it cannot. */
+static int sync_directory(const char *path) {
+    char copy[4096];
+    if (strlen(path) >= sizeof(copy)) {
+        fprintf(stderr, "storage_loop: path too long: %s\n", path);
+        return -1;
+    }
+    strcpy(copy, path);
+    const char *directory = dirname(copy);
+    int fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        fprintf(stderr, "storage_loop: fsync of directory %s: %s\n", directory, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    close(fd);
     return 0;
 }
 
@@ -82,7 +103,7 @@ int main(int argc, char **argv) {
     for (uint64_t i = 0; i < BLOCKS; i++) {
         if (write_block(fd, block, i) != 0) goto fail;
     }
-    if (sync_file(fd) != 0) goto fail;
+    if (sync_file(fd) != 0 || sync_directory(argv[2]) != 0) goto fail;
 
     uint64_t checksum = 0;
     for (uint64_t i = 0; i < count; i++) {

@@ -12,6 +12,7 @@ enum config_type {
     CONFIG_BOOLEAN,  /* 0 or 1, written on/off, true/false, yes/no, 1/0 */
     CONFIG_PROBABILITY, /* a fraction of SCHED_PROBABILITY_ONE */
     CONFIG_STRING,   /* a char array of SCHED_CONFIG_VALUE_MAX */
+    CONFIG_SHAPE,    /* uniform, exponential or bimodal: 0, 1, 2 */
 };
 
 struct config_key {
@@ -87,6 +88,30 @@ static const struct config_key config_keys[] = {
     {"storage.lost_unsynced", CONFIG_PROBABILITY,
      offsetof(struct sched_config, storage_lost_unsynced), SCHED_PROBABILITY_ONE / 2, 0,
      SCHED_PROBABILITY_ONE},
+    {"network.latency", CONFIG_BOOLEAN, offsetof(struct sched_config, network_latency), 1, 0, 1},
+    {"network.latency_shape", CONFIG_SHAPE, offsetof(struct sched_config, network_latency_shape),
+     0, 0, 2},
+    LATENCY("network.connect_latency_min", network_connect_latency_min_ns, 1000000),
+    LATENCY("network.connect_latency_max", network_connect_latency_max_ns, 11000000),
+    LATENCY("network.accept_latency_min", network_accept_latency_min_ns, 1000000),
+    LATENCY("network.accept_latency_max", network_accept_latency_max_ns, 6000000),
+    LATENCY("network.read_latency_min", network_read_latency_min_ns, 10000),
+    LATENCY("network.read_latency_max", network_read_latency_max_ns, 60000),
+    LATENCY("network.write_latency_min", network_write_latency_min_ns, 100000),
+    LATENCY("network.write_latency_max", network_write_latency_max_ns, 600000),
+    LATENCY("network.peer_latency", network_peer_latency_ns, 0),
+    STORAGE_PROBABILITY("network.connect_refused", network_connect_refused),
+    STORAGE_PROBABILITY("network.connect_hang", network_connect_hang),
+    STORAGE_PROBABILITY("network.close", network_close),
+    {"network.close_rst", CONFIG_PROBABILITY, offsetof(struct sched_config, network_close_rst),
+     SCHED_PROBABILITY_ONE / 2, 0, SCHED_PROBABILITY_ONE},
+    STORAGE_PROBABILITY("network.half_open", network_half_open),
+    STORAGE_PROBABILITY("network.short", network_short),
+    STORAGE_PROBABILITY("network.clog", network_clog),
+    STORAGE_PROBABILITY("network.bit_flip", network_bit_flip),
+    STORAGE_PROBABILITY("network.eintr", network_eintr),
+    STORAGE_PROBABILITY("network.spurious_ready", network_spurious_ready),
+    STORAGE_PROBABILITY("network.accept_error", network_accept_error),
     {"process.crash_at_call", CONFIG_INTEGER, offsetof(struct sched_config, process_crash_at_call),
      0, 0, 1ll << 62},
     {"process.crash_at", CONFIG_DURATION, offsetof(struct sched_config, process_crash_at_ns), 0, 0,
@@ -259,6 +284,13 @@ int sched_config_try_set(struct sched_config *config, const char *name, const ch
         return 0;
     }
     switch (key->type) {
+    case CONFIG_SHAPE:
+        failed = strcmp(value, "uniform") == 0       ? (parsed = 0, 0)
+                 : strcmp(value, "exponential") == 0 ? (parsed = 1, 0)
+                 : strcmp(value, "bimodal") == 0     ? (parsed = 2, 0)
+                                                     : -1;
+        expected = "not a latency shape (uniform, exponential or bimodal): ";
+        break;
     case CONFIG_PROBABILITY:
         failed = sched_config_parse_probability(value, &parsed);
         expected = "not a probability (a decimal from 0 to 1, or a percentage): ";

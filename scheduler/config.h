@@ -46,6 +46,18 @@ struct sched_config {
     int64_t storage_fast_local;    /* boolean: 1 us per operation, no faults (quick runs) */
     int64_t storage_torn_writes;   /* boolean: at a crash, unsynced sectors may be torn */
     int64_t storage_lost_unsynced; /* probability an unsynced write or metadata change is lost */
+    /* [network] */
+    int64_t network_latency;       /* boolean: socket operations cost virtual time */
+    int64_t network_latency_shape; /* enum fault_network_shape */
+    int64_t network_connect_latency_min_ns, network_connect_latency_max_ns;
+    int64_t network_accept_latency_min_ns, network_accept_latency_max_ns;
+    int64_t network_read_latency_min_ns, network_read_latency_max_ns;
+    int64_t network_write_latency_min_ns, network_write_latency_max_ns;
+    int64_t network_peer_latency_ns;
+    int64_t network_connect_refused, network_connect_hang;
+    int64_t network_close, network_close_rst, network_half_open;
+    int64_t network_short, network_clog, network_bit_flip;
+    int64_t network_eintr, network_spurious_ready, network_accept_error;
     /* [process] */
     int64_t process_crash_at_call; /* crash at this intercepted call (event number); 0 off */
     int64_t process_crash_at_ns;   /* crash at this much virtual time into the run; 0 off */

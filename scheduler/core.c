@@ -223,23 +223,40 @@ static void handle_sleep(struct sched_core *core, const struct sched_request *re
                  monotonic_deadline(core, request->arg[0], request->arg[1]), decision);
 }
 
+/* The caller is busy for `latency_ns` (others may run); `verdict` and `parameter` are its
+ * result, known now and kept for when it runs again. */
+static void busy_for(struct sched_core *core, const struct sched_request *request,
+                     struct sched_decision *decision, int32_t verdict, uint64_t parameter,
+                     int64_t latency_ns) {
+    struct sched_thread *caller = &core->threads[request->thread];
+    caller->state = SCHED_THREAD_SLEEPING;
+    caller->wake_result = verdict;
+    caller->wake_value = parameter;
+    int64_t room = core->clock.monotonic_limit_ns - core->clock.monotonic_ns;
+    int64_t latency = latency_ns < room ? latency_ns : room;
+    block_caller(core, request->thread, core->clock.monotonic_ns + latency, decision);
+    /* Decided now, known now, even if the caller comes back to it later: the trace shows it. */
+    decision->result = verdict;
+    decision->value = parameter;
+}
+
 static void handle_storage(struct sched_core *core, const struct sched_request *request,
                            struct sched_decision *decision) {
-    struct sched_thread *caller = &core->threads[request->thread];
     struct fault_storage_decision verdict;
     int active = sched_core_site_active(core, (uint64_t)request->arg[2]);
     fault_storage_decide(&core->config, &core->streams[SCHED_STREAM_STORAGE],
                          &core->storage_device, core->clock.monotonic_ns, (int)request->arg[0],
                          (uint64_t)request->arg[1], active, &verdict);
-    caller->state = SCHED_THREAD_SLEEPING;
-    caller->wake_result = verdict.verdict;
-    caller->wake_value = verdict.parameter;
-    int64_t room = core->clock.monotonic_limit_ns - core->clock.monotonic_ns;
-    int64_t latency = verdict.latency_ns < room ? verdict.latency_ns : room;
-    block_caller(core, request->thread, core->clock.monotonic_ns + latency, decision);
-    /* Decided now, known now, even if the caller comes back to it later: the trace shows it. */
-    decision->result = verdict.verdict;
-    decision->value = verdict.parameter;
+    busy_for(core, request, decision, verdict.verdict, verdict.parameter, verdict.latency_ns);
+}
+
+static void handle_network(struct sched_core *core, const struct sched_request *request,
+                           struct sched_decision *decision) {
+    struct fault_network_decision verdict;
+    int active = sched_core_site_active(core, (uint64_t)request->arg[2]);
+    fault_network_decide(&core->config, &core->streams[SCHED_STREAM_NETWORK], (int)request->arg[0],
+                         (uint64_t)request->arg[1], active, &verdict);
+    busy_for(core, request, decision, verdict.verdict, verdict.parameter, verdict.latency_ns);
 }
 
 static void handle_wait_external(struct sched_core *core, const struct sched_request *request,
@@ -428,6 +445,7 @@ static void handle_kind(struct sched_core *core, const struct sched_request *req
     case SCHED_REQ_SLEEP: handle_sleep(core, request, decision); return;
     case SCHED_REQ_FUTEX_WAIT: handle_futex_wait(core, request, decision); return;
     case SCHED_REQ_STORAGE: handle_storage(core, request, decision); return;
+    case SCHED_REQ_NETWORK: handle_network(core, request, decision); return;
     case SCHED_REQ_WAIT_EXTERNAL: handle_wait_external(core, request, decision); return;
     case SCHED_REQ_EXTERNAL_READY: handle_external_ready(core, request); return;
     case SCHED_REQ_EXTERNAL_DONE: handle_external_done(core, request, decision); return;

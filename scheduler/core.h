@@ -15,6 +15,7 @@
 #include "sched_limits.h"
 #include "prng.h"
 #include "protocol.h"
+#include "../faults/network.h"
 #include "../faults/storage.h"
 
 enum sched_thread_state {

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SCHED_PROTOCOL_VERSION 4
+#define SCHED_PROTOCOL_VERSION 5
 
 enum sched_request_kind {
     /* arg[0] = enum sched_clock_kind. decision.value = the clock, in nanoseconds. */
@@ -56,6 +56,10 @@ enum sched_request_kind {
     /* The poll is over; it took arg[0] ns of wall time (0 when it did not wait), which virtual
      * time follows. next_thread says who runs now (SCHED_DECISION_POLL again if still nobody). */
     SCHED_REQ_EXTERNAL_DONE = 14,
+    /* A socket operation: arg[0] = enum fault_network_op, arg[1] = bytes, arg[2] = call-site
+     * key. As SCHED_REQ_STORAGE: busy for the latency; result = enum fault_network_verdict,
+     * value = its parameter. */
+    SCHED_REQ_NETWORK = 15,
 };
 
 /* decision.flags: the process crashes now, before the call is performed (process.crash_*). */

@@ -213,6 +213,12 @@ static const struct intercepted table[] = {
     {SYS_read, 0, "read", 0},
     {SYS_pread64, 0, "pread64", 0},
     {SYS_readv, 0, "readv", 0},
+    {SYS_recvfrom, 0, "recvfrom", 0},
+    {SYS_recvmsg, 0, "recvmsg", 0},
+    {SYS_sendto, 0, "sendto", 0},
+    {SYS_sendmsg, 0, "sendmsg", 0},
+    {SYS_connect, 0, "connect", 0},
+    {SYS_accept4, 0, "accept4", 0},
     {SYS_close, 0, "close", 0},
 };
 

@@ -19,7 +19,7 @@
 #define FD_TABLE_SIZE 65536
 
 static uint8_t fd_kinds[FD_TABLE_SIZE];
-static uint8_t fd_waitable[FD_TABLE_SIZE]; /* 0 not known yet, 1 could block, 2 never blocks */
+static uint8_t fd_waitable[FD_TABLE_SIZE]; /* 0 not known, 1 could block, 2 never, 3 a socket */
 static int32_t epoll_watched[FD_TABLE_SIZE];
 
 enum shim_fd_kind shim_fd_kind(int fd) {
@@ -47,11 +47,15 @@ int shim_fd_is_waitable(int fd) {
          * needless poll, or a real wait as before: never a wrong result. */
         struct stat status;
         if (shim_syscall2(SYS_fstat, fd, &status) != 0) return 0;
-        known = (S_ISSOCK(status.st_mode) || S_ISFIFO(status.st_mode) || S_ISCHR(status.st_mode))
-                    ? 1 : 2;
+        known = S_ISSOCK(status.st_mode) ? 3
+                : (S_ISFIFO(status.st_mode) || S_ISCHR(status.st_mode)) ? 1 : 2;
         __atomic_store_n(&fd_waitable[fd], known, __ATOMIC_RELAXED);
     }
-    return known == 1;
+    return known == 1 || known == 3;
+}
+
+int shim_fd_is_socket(int fd) {
+    return shim_fd_is_waitable(fd) && __atomic_load_n(&fd_waitable[fd], __ATOMIC_RELAXED) == 3;
 }
 
 void shim_fd_copy(int from, int to) {

@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../faults/network.h"
 #include "shim.h"
 
 long shim_random_read(int fd, void *buffer, size_t length);
@@ -151,6 +152,11 @@ static int reads_random(int fd) {
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
+static long socket_receive(long number, int fd, void *buffer, size_t length, int flags,
+                           long from, long from_length, uintptr_t caller);
+static long socket_send(long number, int fd, const void *buffer, size_t length, int flags,
+                        long to, long to_length, uintptr_t caller);
+
 /* Before a call that would block until fd is ready (a read, a recv, an accept on a blocking
  * descriptor): wait for it in the scheduler instead of in the kernel (wait.c). */
 static void wait_ready(int fd, short events, int nonblocking, const char *what) {
@@ -168,6 +174,8 @@ static void wait_ready(int fd, short events, int nonblocking, const char *what) 
 MOON_API ssize_t read(int fd, void *buffer, size_t length) {
     if (reads_random(fd)) return shim_random_read(fd, buffer, length);
     if (shim_file_is_modelled(fd)) return set_errno(shim_file_read(SYS_read, fd, buffer, length, -1, CALLER));
+    if (is_running() && shim_fd_is_socket(fd))
+        return set_errno(socket_receive(SYS_read, fd, buffer, length, 0, 0, 0, CALLER));
     wait_ready(fd, POLLIN, 0, "read");
     return set_errno(shim_syscall3(SYS_read, fd, buffer, length));
 }
@@ -212,27 +220,106 @@ MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
     return total;
 }
 
+static int is_nonblocking(int fd, int flags) {
+    if (flags & MSG_DONTWAIT) return 1;
+    long status = shim_syscall2(SYS_fcntl, fd, F_GETFL);
+    return status >= 0 && (status & O_NONBLOCK);
+}
+
+/* A read-side socket call: wait for data in the scheduler, then the network model's verdict,
+ * then the real call (with a shortened length, or bits flipped in what it returns). */
+static long socket_receive(long number, int fd, void *buffer, size_t length, int flags,
+                           long from, long from_length, uintptr_t caller) {
+    int nonblocking = is_nonblocking(fd, flags);
+    wait_ready(fd, POLLIN, nonblocking, "recv");
+    if (!is_running() || !shim_fd_is_socket(fd))
+        return shim_syscall(number, fd, (long)buffer, (long)length, flags, from, from_length);
+    uint64_t flip_seed;
+    long early = shim_net_before((uint32_t)number, fd, FAULT_NETWORK_READ, &length, nonblocking,
+                                 caller, &flip_seed);
+    if (early != 0) return early;
+    long got = number == SYS_read ? shim_syscall3(SYS_read, fd, buffer, length)
+                                  : shim_syscall(number, fd, (long)buffer, (long)length, flags,
+                                                 from, from_length);
+    shim_net_after_read(buffer, got, flip_seed);
+    return got;
+}
+
+/* A write-side socket call: the network model's verdict, then the real call. */
+static long socket_send(long number, int fd, const void *buffer, size_t length, int flags,
+                        long to, long to_length, uintptr_t caller) {
+    if (is_running() && shim_fd_is_socket(fd)) {
+        uint64_t flip_seed;
+        long early = shim_net_before((uint32_t)number, fd, FAULT_NETWORK_WRITE, &length,
+                                     is_nonblocking(fd, flags), caller, &flip_seed);
+        if (early != 0) return early;
+    }
+    if (number == SYS_write) return shim_syscall3(SYS_write, fd, buffer, length);
+    return shim_syscall(number, fd, (long)buffer, (long)length, flags, to, to_length);
+}
+
 MOON_API ssize_t recv(int fd, void *buffer, size_t length, int flags) {
-    wait_ready(fd, POLLIN, flags & MSG_DONTWAIT, "recv");
-    return set_errno(shim_syscall(SYS_recvfrom, fd, (long)buffer, (long)length, flags, 0, 0));
+    return set_errno(socket_receive(SYS_recvfrom, fd, buffer, length, flags, 0, 0, CALLER));
 }
 
 MOON_API ssize_t recvfrom(int fd, void *buffer, size_t length, int flags, struct sockaddr *from,
                           socklen_t *from_length) {
-    wait_ready(fd, POLLIN, flags & MSG_DONTWAIT, "recvfrom");
-    return set_errno(shim_syscall(SYS_recvfrom, fd, (long)buffer, (long)length, flags, (long)from,
-                                  (long)from_length));
+    return set_errno(socket_receive(SYS_recvfrom, fd, buffer, length, flags, (long)from,
+                                    (long)from_length, CALLER));
 }
 
 MOON_API ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
-    wait_ready(fd, POLLIN, flags & MSG_DONTWAIT, "recvmsg");
+    /* Waits and latency, but no short reads or flips across a scatter list. */
+    int nonblocking = is_nonblocking(fd, flags);
+    wait_ready(fd, POLLIN, nonblocking, "recvmsg");
+    if (is_running() && shim_fd_is_socket(fd)) {
+        size_t length = 0;
+        uint64_t flip_seed;
+        long early = shim_net_before(SYS_recvmsg, fd, FAULT_NETWORK_READ, &length, nonblocking,
+                                     CALLER, &flip_seed);
+        if (early != 0) return set_errno(early);
+    }
     return set_errno(shim_syscall3(SYS_recvmsg, fd, message, flags));
+}
+
+MOON_API ssize_t send(int fd, const void *buffer, size_t length, int flags) {
+    return set_errno(socket_send(SYS_sendto, fd, buffer, length, flags, 0, 0, CALLER));
+}
+
+MOON_API ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
+                        const struct sockaddr *to, socklen_t to_length) {
+    return set_errno(socket_send(SYS_sendto, fd, buffer, length, flags, (long)to, to_length, CALLER));
+}
+
+MOON_API ssize_t sendmsg(int fd, const struct msghdr *message, int flags) {
+    if (is_running() && shim_fd_is_socket(fd)) {
+        size_t length = 0;
+        for (size_t i = 0; i < message->msg_iovlen; i++) length += message->msg_iov[i].iov_len;
+        uint64_t flip_seed;
+        long early = shim_net_before(SYS_sendmsg, fd, FAULT_NETWORK_WRITE, &length,
+                                     is_nonblocking(fd, flags), CALLER, &flip_seed);
+        if (early != 0) return set_errno(early);
+    }
+    return set_errno(shim_syscall3(SYS_sendmsg, fd, message, flags));
+}
+
+MOON_API int connect(int fd, const struct sockaddr *address, socklen_t length) {
+    if (!is_running()) return (int)set_errno(shim_syscall3(SYS_connect, fd, address, length));
+    return (int)set_errno(shim_net_connect(fd, address, length, is_nonblocking(fd, 0), CALLER));
 }
 
 MOON_API int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
     wait_ready(fd, POLLIN, 0, "accept");
+    if (is_running()) {
+        long refused = shim_net_accept_fault(fd, CALLER);
+        if (refused != 0) return (int)set_errno(refused);
+    }
     long result = shim_syscall4(SYS_accept4, fd, address, length, flags);
-    if (result >= 0) shim_fd_forget((int)result);
+    if (result >= 0) {
+        shim_fd_forget((int)result);
+        shim_net_forget((int)result);
+        if (is_running()) shim_net_no_delay((int)result);
+    }
     return (int)set_errno(result);
 }
 
@@ -244,6 +331,8 @@ MOON_API int accept(int fd, struct sockaddr *address, socklen_t *length) {
 MOON_API ssize_t write(int fd, const void *buffer, size_t length) {
     if (shim_file_is_modelled(fd) && is_running())
         return set_errno(shim_file_write(SYS_write, fd, buffer, length, -1, CALLER));
+    if (is_running() && shim_fd_is_socket(fd))
+        return set_errno(socket_send(SYS_write, fd, buffer, length, 0, 0, 0, CALLER));
     return set_errno(shim_syscall3(SYS_write, fd, buffer, length));
 }
 
@@ -264,6 +353,7 @@ MOON_API int close(int fd) {
     long result = shim_syscall1(SYS_close, fd);
     shim_fd_forget(fd);
     shim_file_closed(fd);
+    shim_net_forget(fd);
     return (int)set_errno(result);
 }
 

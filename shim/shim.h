@@ -195,6 +195,20 @@ void shim_set_trap_caller(uintptr_t caller);
 /* The process dies now (process.crash_*): storage crash semantics, then SIGKILL. */
 _Noreturn void shim_crash(uint32_t call);
 
+/* net.c: network faults on real sockets. shim_net_before decides one read or write: negative
+ * errno or a final result to return, or 0 to go ahead with *length (maybe shortened); after a
+ * read, shim_net_after_read flips bits when *flip_seed says so. */
+long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblocking,
+                     uintptr_t caller, uint64_t *flip_seed);
+void shim_net_after_read(void *buffer, long got, uint64_t flip_seed);
+long shim_net_connect(int fd, const void *address, unsigned length, int nonblocking,
+                      uintptr_t caller);
+long shim_net_accept_fault(int fd, uintptr_t caller);
+void shim_net_forget(int fd);
+void shim_net_no_delay(int fd);
+/* fd.c: whether fd is a socket (learnt with the waitable check). */
+int shim_fd_is_socket(int fd);
+
 /* format helpers over sched_text, writing to a descriptor with shim_syscall */
 void shim_write_all(int fd, const char *bytes, size_t length);
 

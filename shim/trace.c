@@ -120,6 +120,7 @@ static const char *kind_name(uint32_t kind) {
     case SCHED_REQ_WAIT_EXTERNAL: return "wait_external";
     case SCHED_REQ_EXTERNAL_READY: return "external_ready";
     case SCHED_REQ_EXTERNAL_DONE: return "external_done";
+    case SCHED_REQ_NETWORK: return "network";
     default: return "unknown";
     }
 }
@@ -129,7 +130,16 @@ static const char *fault_name(const struct sched_request *request,
                               const struct sched_decision *decision) {
     static const char *const verdicts[] = {0, "corrupt", "misdirect", "phantom", "sync_failure",
                                            "eio", "enospc", "short"};
+    static const char *const network[] = {0, "refused", "hang", "fin", "rst", "half_open",
+                                          "short", "bit_flip", "eintr", "spurious", "aborted",
+                                          "emfile"};
     if (decision->flags & SCHED_DECISION_CRASH) return "crash";
+    if (request->kind == SCHED_REQ_NETWORK) {
+        if (decision->result <= 0 ||
+            decision->result >= (int64_t)(sizeof(network) / sizeof(*network)))
+            return 0;
+        return network[decision->result];
+    }
     if (request->kind != SCHED_REQ_STORAGE) return 0;
     if (decision->result <= 0 || decision->result >= (int64_t)(sizeof(verdicts) / sizeof(*verdicts)))
         return 0;

@@ -9,6 +9,9 @@
 #   exit:N:TEXT   exit status N, and TEXT somewhere on stderr
 #   threads       seed 1 run 10 times: identical stdout and trace each time; seeds 1..6 must give
 #                 at least 3 different interleavings (the sequence of running threads in the trace)
+#   fault:NAMES   seeds 1.., each run twice identically with exit 0, until a trace shows
+#                 "fault":"NAME" (at most 8 seeds)
+#                 (NAMES: one name, or several as a|b)
 #   race          seeds 1..40: some fail (the race shows) and some pass; a failing seed fails the
 #                 same way 3 times more, a passing seed passes 3 times more
 # Optional: TEST_FAULTS (passed as --faults), TEST_CONFIG (--config), TEST_WALL_MAX_MS (the run
@@ -79,6 +82,17 @@ threads)
     distinct=$(wc -l <"$work/interleavings")
     [ "$distinct" -ge 3 ] || fail "only $distinct distinct interleavings over seeds 1..6"
     echo "ok: 10 identical runs of seed 1; $distinct distinct interleavings over seeds 1..6"
+    ;;
+fault:*)
+    name=${mode#fault:}
+    seen=0
+    # Call sites are active for about half the seeds (two-level activation): look at up to 8.
+    for seed in 1 2 3 4 5 6 7 8; do
+        run_pair "$seed"
+        grep -qE "\"fault\":\"($name)\"" "$work/s${seed}a.trace" && { seen=1; break; }
+    done
+    [ $seen -eq 1 ] || fail "no \"fault\":\"$name\" in the traces of seeds 1..8"
+    echo "ok: $name injected and survived; $(cat "$work/s1a.out")"
     ;;
 race)
     failing="" passing=""

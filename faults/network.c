@@ -1,0 +1,92 @@
+/* network.c: socket latency and faults. */
+#include "network.h"
+
+static int draw(struct sched_prng *stream, int64_t probability_q32) {
+    uint32_t value = (uint32_t)(sched_prng_next(stream) >> 32);
+    if (probability_q32 <= 0) return 0;
+    if (probability_q32 >= SCHED_PROBABILITY_ONE) return 1;
+    return value < (uint32_t)probability_q32;
+}
+
+static int64_t between(struct sched_prng *stream, int64_t low, int64_t high) {
+    if (high <= low) return low;
+    return low + (int64_t)sched_prng_below(stream, (uint64_t)(high - low) + 1);
+}
+
+/* A latency in [low, high] with the configured shape. */
+static int64_t shaped(const struct sched_config *config, struct sched_prng *stream, int64_t low,
+                      int64_t high) {
+    int64_t uniform = between(stream, low, high);
+    uint64_t draw_value = sched_prng_next(stream);
+    switch (config->network_latency_shape) {
+    case FAULT_NETWORK_EXPONENTIAL: {
+        /* Exponential with mean (high - low) / 2 above low, by inversion on 2^-k steps: the
+         * number of leading zero bits of a uniform 64-bit draw is geometric. */
+        int halvings = draw_value ? __builtin_clzll(draw_value) : 64;
+        int64_t mean = (high - low) / 2;
+        int64_t extra = mean * halvings;
+        return low + (extra > 100 * (high - low) ? 100 * (high - low) : extra);
+    }
+    case FAULT_NETWORK_BIMODAL:
+        return draw_value % 100 == 0 ? uniform * 10 : uniform;
+    default:
+        return uniform;
+    }
+}
+
+static int64_t latency(const struct sched_config *config, struct sched_prng *stream, int op) {
+    if (!config->network_latency) return config->network_peer_latency_ns;
+    int64_t low, high;
+    switch (op) {
+    case FAULT_NETWORK_CONNECT:
+        low = config->network_connect_latency_min_ns, high = config->network_connect_latency_max_ns;
+        break;
+    case FAULT_NETWORK_ACCEPT:
+        low = config->network_accept_latency_min_ns, high = config->network_accept_latency_max_ns;
+        break;
+    case FAULT_NETWORK_READ:
+        low = config->network_read_latency_min_ns, high = config->network_read_latency_max_ns;
+        break;
+    default:
+        low = config->network_write_latency_min_ns, high = config->network_write_latency_max_ns;
+        break;
+    }
+    return config->network_peer_latency_ns + shaped(config, stream, low, high);
+}
+
+void fault_network_decide(const struct sched_config *config, struct sched_prng *stream, int op,
+                          uint64_t length, int site_active, struct fault_network_decision *decision) {
+    decision->verdict = FAULT_NETWORK_OK;
+    decision->parameter = 0;
+    decision->latency_ns = latency(config, stream, op);
+    int clog = draw(stream, config->network_clog);
+    int refused = draw(stream, config->network_connect_refused);
+    int hang = draw(stream, config->network_connect_hang);
+    int close = draw(stream, config->network_close);
+    int rst = draw(stream, config->network_close_rst);
+    int half_open = draw(stream, config->network_half_open);
+    int short_transfer = draw(stream, config->network_short);
+    int bit_flip = draw(stream, config->network_bit_flip);
+    int interrupted = draw(stream, config->network_eintr);
+    int spurious = draw(stream, config->network_spurious_ready);
+    int accept_error = draw(stream, config->network_accept_error);
+    uint64_t parameter = sched_prng_next(stream);
+    if (clog) decision->latency_ns += between(stream, 100000000, 300000000);
+    if (!site_active) return;
+    decision->parameter = parameter;
+    if (interrupted) decision->verdict = FAULT_NETWORK_EINTR;
+    else if (op == FAULT_NETWORK_CONNECT && refused) decision->verdict = FAULT_NETWORK_REFUSED;
+    else if (op == FAULT_NETWORK_CONNECT && hang) decision->verdict = FAULT_NETWORK_HANG;
+    else if (op == FAULT_NETWORK_ACCEPT && accept_error)
+        decision->verdict = parameter & 1 ? FAULT_NETWORK_EMFILE : FAULT_NETWORK_ABORTED;
+    else if ((op == FAULT_NETWORK_READ || op == FAULT_NETWORK_WRITE) && close)
+        decision->verdict = rst ? FAULT_NETWORK_RST : FAULT_NETWORK_FIN;
+    else if (op == FAULT_NETWORK_WRITE && half_open)
+        decision->verdict = FAULT_NETWORK_HALF_OPEN; /* noticed when what was sent vanishes */
+    else if (op == FAULT_NETWORK_READ && spurious) decision->verdict = FAULT_NETWORK_SPURIOUS;
+    else if (length > 1 && short_transfer) {
+        decision->verdict = FAULT_NETWORK_SHORT;
+        decision->parameter = 1 + parameter % (length - 1);
+    } else if (op == FAULT_NETWORK_READ && bit_flip) decision->verdict = FAULT_NETWORK_BIT_FLIP;
+    else decision->parameter = 0;
+}

@@ -1,0 +1,135 @@
+/* net.c: network faults on real sockets (faults/network.c decides, this applies).
+ *
+ * Every socket operation of the program (connect, accept, read/recv, write/send) asks the core
+ * (SCHED_REQ_NETWORK): the thread is busy for the operation's latency in virtual time (others run
+ * meanwhile), then the verdict is applied to the real socket. A closed or reset connection is
+ * closed or reset for real, so the peer sees it too (FIN: shutdown; RST: a TCP disconnect, which
+ * sends a reset). A half-open connection is one this side thinks alive: from the write that
+ * decides it on, writes "succeed" without sending anything, so no answer ever comes. The state of each faulted connection is kept per descriptor until
+ * the program closes it. Rules: as in shim.h. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "../faults/network.h"
+#include "shim.h"
+
+#define SOCKETS_MAX 65536
+
+enum connection_state { HEALTHY = 0, CLOSED_FIN, RESET, HALF_OPEN };
+
+static uint8_t connection_state[SOCKETS_MAX];
+
+void shim_net_forget(int fd) {
+    if (fd >= 0 && fd < SOCKETS_MAX) connection_state[fd] = HEALTHY;
+}
+
+static struct fault_network_decision network_op(uint32_t call, int op, uint64_t length,
+                                                uintptr_t caller) {
+    struct sched_request request = {.kind = SCHED_REQ_NETWORK, .call = call,
+                                    .arg = {op, (int64_t)length, (int64_t)(((uint64_t)call << 48) ^ caller)}};
+    struct sched_decision decision;
+    shim_decide(&request, &decision);
+    struct fault_network_decision verdict = {(int32_t)decision.result, decision.value, 0};
+    return verdict;
+}
+
+/* A connection the simulation has faulted: what the program's call gets now. 1 when `*result`
+ * is the answer, 0 when the call goes ahead. */
+static int faulted_connection(int fd, int op, size_t length, long *result) {
+    if (fd < 0 || fd >= SOCKETS_MAX || connection_state[fd] == HEALTHY) return 0;
+    switch (connection_state[fd]) {
+    case CLOSED_FIN: *result = op == FAULT_NETWORK_READ ? 0 : -EPIPE; return 1;
+    case RESET: *result = op == FAULT_NETWORK_READ ? -ECONNRESET : -EPIPE; return 1;
+    case HALF_OPEN:
+        /* "Sent": the peer is gone and nobody says so. Reads go on: data already on its way
+         * still arrives, and no more will (nothing this side sends reaches the peer). */
+        if (op != FAULT_NETWORK_WRITE) return 0;
+        *result = (long)length;
+        return 1;
+    }
+    return 0;
+}
+
+static void close_connection(int fd, int reset) {
+    if (reset) {
+        /* A TCP disconnect (connect to AF_UNSPEC) aborts the connection with a reset. */
+        struct sockaddr unspecified = {.sa_family = AF_UNSPEC};
+        shim_syscall3(SYS_connect, fd, &unspecified, sizeof(unspecified));
+    }
+    shim_syscall2(SYS_shutdown, fd, SHUT_RDWR);
+    connection_state[fd] = (uint8_t)(reset ? RESET : CLOSED_FIN);
+}
+
+static void flip_bits(unsigned char *bytes, uint64_t length, uint64_t seed) {
+    if (length == 0) return;
+    struct sched_prng prng;
+    sched_prng_seed(&prng, seed);
+    uint64_t flips = sched_prng_range(&prng, 1, 32);
+    for (uint64_t i = 0; i < flips; i++) {
+        uint64_t bit = sched_prng_below(&prng, length * 8);
+        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+}
+
+long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblocking,
+                     uintptr_t caller, uint64_t *flip_seed) {
+    long result = 0;
+    *flip_seed = 0;
+    if (faulted_connection(fd, op, *length, &result)) return result;
+    struct fault_network_decision verdict = network_op(call, op, *length, caller);
+    switch (verdict.verdict) {
+    case FAULT_NETWORK_EINTR: return -EINTR;
+    case FAULT_NETWORK_FIN: close_connection(fd, 0); break;
+    case FAULT_NETWORK_RST: close_connection(fd, 1); break;
+    case FAULT_NETWORK_HALF_OPEN: connection_state[fd] = HALF_OPEN; break;
+    case FAULT_NETWORK_SPURIOUS: if (nonblocking) return -EAGAIN; return 0;
+    case FAULT_NETWORK_SHORT: *length = verdict.parameter; return 0;
+    case FAULT_NETWORK_BIT_FLIP: *flip_seed = verdict.parameter | 1; return 0;
+    default: return 0;
+    }
+    faulted_connection(fd, op, *length, &result);
+    return result;
+}
+
+void shim_net_after_read(void *buffer, long got, uint64_t flip_seed) {
+    if (flip_seed && got > 0) flip_bits(buffer, (uint64_t)got, flip_seed);
+}
+
+void shim_net_no_delay(int fd) {
+    /* The kernel's Nagle algorithm holds a small segment back until the peer's delayed ACK
+     * (tens of milliseconds of real time): delivery would depend on wall-clock timers. The
+     * simulation models latency itself, so every TCP connection it sees sends at once. Fails
+     * harmlessly on anything that is not TCP. */
+    int on = 1;
+    shim_syscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_NODELAY, (long)&on, sizeof(on), 0);
+}
+
+long shim_net_connect(int fd, const void *address, unsigned length, int nonblocking,
+                      uintptr_t caller) {
+    struct fault_network_decision verdict = network_op(SYS_connect, FAULT_NETWORK_CONNECT, 0, caller);
+    if (verdict.verdict == FAULT_NETWORK_EINTR && !nonblocking) return -EINTR;
+    if (verdict.verdict == FAULT_NETWORK_REFUSED) return -ECONNREFUSED;
+    if (verdict.verdict == FAULT_NETWORK_HANG && !nonblocking) {
+        shim_sleep(SYS_connect, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE, "a connect that hangs");
+        return -ETIMEDOUT;
+    }
+    shim_net_no_delay(fd);
+    return shim_syscall3(SYS_connect, fd, address, length);
+}
+
+/* Before accept: 0 to go ahead, or the error to return (ECONNABORTED takes the connection off
+ * the queue and closes it, as when the peer gave up). */
+long shim_net_accept_fault(int fd, uintptr_t caller) {
+    struct fault_network_decision verdict = network_op(SYS_accept4, FAULT_NETWORK_ACCEPT, 0, caller);
+    if (verdict.verdict == FAULT_NETWORK_EINTR) return -EINTR;
+    if (verdict.verdict == FAULT_NETWORK_EMFILE) return -EMFILE;
+    if (verdict.verdict == FAULT_NETWORK_ABORTED) {
+        long taken = shim_syscall4(SYS_accept4, fd, 0, 0, SOCK_CLOEXEC);
+        if (taken >= 0) shim_syscall1(SYS_close, taken);
+        return -ECONNABORTED;
+    }
+    return 0;
+}
