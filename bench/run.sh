@@ -410,8 +410,9 @@ storage_table() {
     echo
     echo "us per insert (sqlite3, one transaction each, WAL) or per 4 KiB pwrite (storage_loop)"
     echo "= (median(N) - median(0)) / N; median of $runs runs ($timer); pinned to CPU $cpu;"
-    echo "data in a fresh directory on $fstype. N: sqlite-full $((n[full] / scale)), sqlite-off" \
-        "$((n[off] / scale)), pwrite+sync $((n[sync] / scale)), pwrite $((n[nosync] / scale))."
+    echo "data in a fresh directory on $fstype. N: sqlite-full $((n[full] / scale))," \
+        "sqlite-off $((n[off] / scale)),"
+    echo "pwrite+sync $((n[sync] / scale)), pwrite $((n[nosync] / scale))."
     echo "model: shim, storage.paths = the data directory (modelled, no faults, virtual latency);"
     echo "model-5N: the same at 5N; unmod: shim, storage.paths elsewhere (nothing modelled)."
     echo "mod/nosync: model over native of the same workload without syncs."

@@ -90,3 +90,32 @@ void fault_network_decide(const struct sched_config *config, struct sched_prng *
     } else if (op == FAULT_NETWORK_READ && bit_flip) decision->verdict = FAULT_NETWORK_BIT_FLIP;
     else decision->parameter = 0;
 }
+
+int64_t *fault_network_family(struct sched_config *config, int index, const char **name) {
+    switch (index) {
+    case 0: *name = "connect_refused"; return &config->network_connect_refused;
+    case 1: *name = "close"; return &config->network_close;
+    case 2: *name = "half_open"; return &config->network_half_open;
+    case 3: *name = "short"; return &config->network_short;
+    case 4: *name = "clog"; return &config->network_clog;
+    case 5: *name = "bit_flip"; return &config->network_bit_flip;
+    case 6: *name = "eintr"; return &config->network_eintr;
+    case 7: *name = "spurious_ready"; return &config->network_spurious_ready;
+    case 8: *name = "accept_error"; return &config->network_accept_error;
+    default: return 0;
+    }
+}
+
+void fault_network_swarm(struct sched_config *config, struct sched_prng *stream) {
+    const char *name;
+    int64_t *rate;
+    for (int i = 0; (rate = fault_network_family(config, i, &name)) != 0; i++) {
+        if (sched_prng_below(stream, 2) == 0) {
+            *rate = 0;
+            continue;
+        }
+        int64_t chosen = SCHED_PROBABILITY_ONE / 10;
+        for (uint64_t k = sched_prng_below(stream, 4); k > 0; k--) chosen /= 10;
+        *rate = chosen;
+    }
+}

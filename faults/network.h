@@ -46,6 +46,12 @@ struct fault_network_decision {
     int64_t latency_ns;
 };
 
+/* network.swarm: the seed picks which failure families are on (each with probability 1/2) and
+ * how strong (1e-1 to 1e-4 per operation); printed at start by the shim. */
+void fault_network_swarm(struct sched_config *config, struct sched_prng *stream);
+/* The families swarm chooses among, with their config fields, for printing. */
+int64_t *fault_network_family(struct sched_config *config, int index, const char **name);
+
 /* Decides one operation on `length` bytes. Probabilistic faults only when `site_active`. Every
  * family draws once whether it is on or not, so one family's hits do not depend on the others. */
 void fault_network_decide(const struct sched_config *config, struct sched_prng *stream, int op,

@@ -112,6 +112,7 @@ static const struct config_key config_keys[] = {
     STORAGE_PROBABILITY("network.eintr", network_eintr),
     STORAGE_PROBABILITY("network.spurious_ready", network_spurious_ready),
     STORAGE_PROBABILITY("network.accept_error", network_accept_error),
+    {"network.swarm", CONFIG_BOOLEAN, offsetof(struct sched_config, network_swarm), 0, 0, 1},
     {"process.crash_at_call", CONFIG_INTEGER, offsetof(struct sched_config, process_crash_at_call),
      0, 0, 1ll << 62},
     {"process.crash_at", CONFIG_DURATION, offsetof(struct sched_config, process_crash_at_ns), 0, 0,

@@ -58,6 +58,7 @@ struct sched_config {
     int64_t network_close, network_close_rst, network_half_open;
     int64_t network_short, network_clog, network_bit_flip;
     int64_t network_eintr, network_spurious_ready, network_accept_error;
+    int64_t network_swarm;         /* boolean: the seed picks the failure families and rates */
     /* [process] */
     int64_t process_crash_at_call; /* crash at this intercepted call (event number); 0 off */
     int64_t process_crash_at_ns;   /* crash at this much virtual time into the run; 0 off */

@@ -34,6 +34,8 @@ void sched_core_init(struct sched_core *core, uint64_t seed, const struct sched_
         sched_prng_stream(&core->streams[stream], seed, stream);
     sched_event_queue_init(&core->timers);
     if (config->storage_fast_local) fault_storage_fast_local(&core->config);
+    if (core->config.network_swarm)
+        fault_network_swarm(&core->config, &core->streams[SCHED_STREAM_NETWORK]);
     if (core->config.storage_swarm)
         fault_storage_swarm(&core->config, &core->streams[SCHED_STREAM_STORAGE]);
     core->thread_count = 1;

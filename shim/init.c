@@ -317,6 +317,22 @@ static void say_swarm(const struct sched_config *config) {
     shim_say(message);
 }
 
+static void say_network_swarm(struct sched_config *config) {
+    char message[512];
+    struct sched_text text;
+    sched_text_init(&text, message, sizeof(message));
+    sched_text_str(&text, "network.swarm chose (per million operations):");
+    const char *name;
+    int64_t *rate;
+    for (int i = 0; (rate = fault_network_family(config, i, &name)) != 0; i++) {
+        sched_text_char(&text, ' ');
+        sched_text_str(&text, name);
+        sched_text_char(&text, '=');
+        sched_text_i64(&text, (int64_t)(((__int128)*rate * 1000000) >> 32));
+    }
+    shim_say(message);
+}
+
 /* Until processes are simulated as a tree, a run belongs to one process: its first image and any
  * image it execs into write the trace and the report (the latter appending to the trace); other
  * processes started from it run under the shim (LD_PRELOAD stays) but write neither. The owner's
@@ -376,6 +392,7 @@ static void initialize(void) {
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");
     if ((result = shim_file_try_init(config.storage_paths)) < 0) start_failed("setting up storage", result);
     if (core.config.storage_swarm) say_swarm(&core.config);
+    if (core.config.network_swarm) say_network_swarm(&core.config);
     if ((result = shim_vdso_try_patch()) < 0) start_failed("patching the vDSO", result);
     if ((result = shim_seccomp_try_install()) < 0) start_failed("loading the seccomp filter", result);
     if ((result = shim_thread_try_start_watchdog(config.threads_stall_timeout_ns)) < 0)

@@ -12,6 +12,8 @@
 #   fault:NAMES   seeds 1.., each run twice identically with exit 0, until a trace shows
 #                 "fault":"NAME" (at most 8 seeds)
 #                 (NAMES: one name, or several as a|b)
+#   sweep:N       seeds 1..N, each once: every run must exit 0 (no crash, no hang, no failed
+#                 check) within the wall-time limit; seed 1 twice, identically
 #   race          seeds 1..40: some fail (the race shows) and some pass; a failing seed fails the
 #                 same way 3 times more, a passing seed passes 3 times more
 # Optional: TEST_FAULTS (passed as --faults), TEST_CONFIG (--config), TEST_WALL_MAX_MS (the run
@@ -93,6 +95,14 @@ fault:*)
     done
     [ $seen -eq 1 ] || fail "no \"fault\":\"$name\" in the traces of seeds 1..8"
     echo "ok: $name injected and survived; $(cat "$work/s1a.out")"
+    ;;
+sweep:*)
+    seeds=${mode#sweep:}
+    run_pair 1
+    for seed in $(seq 2 "$seeds"); do
+        run_one "$seed" "sweep$seed" "${program[@]}" || fail "seed $seed exited $?"
+    done
+    echo "ok: $seeds seeds; seed 1: $(cat "$work/s1a.out")"
     ;;
 race)
     failing="" passing=""
