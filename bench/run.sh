@@ -17,9 +17,10 @@
 # Each cell times the program at N calls (or round trips, or inserts) and at 0, in the same
 # configuration, and reports (median(N) - median(0)) / N, so start-up (loading the shim, strace
 # attaching, fiu-run's bash, creating the second thread, opening the database) is not charged to
-# the calls. The storage table recreates its data directory, untimed, before every run. Timing is hyperfine's
-# when it is installed (no shell in between), else date +%s%N around each run; either way the
-# median of BENCH_RUNS runs after one warm-up. The storage table needs sqlite3 (skipped without).
+# the calls. The storage table recreates its data directory, untimed, before every run. Timing is
+# hyperfine's when it is installed (no shell in between), else date +%s%N around each run; either
+# way the median of BENCH_RUNS runs after one warm-up. The storage table's sqlite3 rows need
+# sqlite3 (skipped without).
 # In the first table every measured command is pinned to one CPU with taskset, as the design pins
 # a simulation; its last column repeats strace unpinned, where each ptrace stop crosses CPUs and
 # costs far more. The second table says per column how it is pinned.
@@ -436,7 +437,8 @@ storage_table() {
         "$(awk -v a="${native[full]}" -v b="${native[off]}" \
             'BEGIN { if (a + 0 == a && b + 0 == b) printf "%.1f us\n", a - b; else print "-" }')"
     [[ $fstype != tmpfs ]] ||
-        echo "note: the data directory is on tmpfs, where fsync costs nothing: set TMPDIR to a disk."
+        echo "note: the data directory is on tmpfs, where fsync costs nothing; set TMPDIR" \
+            "to a directory on disk."
 }
 
 case $only in

@@ -16,6 +16,7 @@ static int64_t between(struct sched_prng *stream, int64_t low, int64_t high) {
 /* A latency in [low, high] with the configured shape. */
 static int64_t shaped(const struct sched_config *config, struct sched_prng *stream, int64_t low,
                       int64_t high) {
+    if (high < low) high = low; /* an inverted range is its minimum */
     int64_t uniform = between(stream, low, high);
     uint64_t draw_value = sched_prng_next(stream);
     switch (config->network_latency_shape) {
@@ -71,7 +72,8 @@ void fault_network_decide(const struct sched_config *config, struct sched_prng *
     int spurious = draw(stream, config->network_spurious_ready);
     int accept_error = draw(stream, config->network_accept_error);
     uint64_t parameter = sched_prng_next(stream);
-    if (clog) decision->latency_ns += between(stream, 100000000, 300000000);
+    int64_t clog_ns = between(stream, 100000000, 300000000); /* drawn either way: no shifts */
+    if (clog) decision->latency_ns += clog_ns;
     if (!site_active) return;
     decision->parameter = parameter;
     if (interrupted) decision->verdict = FAULT_NETWORK_EINTR;

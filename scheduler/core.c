@@ -276,7 +276,9 @@ static void handle_wait_external(struct sched_core *core, const struct sched_req
 static void handle_external_ready(struct sched_core *core, const struct sched_request *request) {
     uint32_t thread = (uint32_t)request->arg[0];
     MOON_ASSERT(thread < core->thread_count);
-    if (core->threads[thread].state == SCHED_THREAD_EXTERNAL) wake(core, thread, 0);
+    if (core->threads[thread].state != SCHED_THREAD_EXTERNAL) return;
+    wake(core, thread, 0);
+    core->calls_without_progress = 0;
 }
 
 static void handle_external_done(struct sched_core *core, const struct sched_request *request,
@@ -524,10 +526,12 @@ void sched_core_handle(struct sched_core *core, const struct sched_request *requ
     }
     handle_kind(core, request, decision);
     struct sched_thread *caller = &core->threads[request->thread];
-    int blocked = caller->state != SCHED_THREAD_RUNNABLE || on_behalf;
+    /* A look at the outside world is not progress by itself (a thread it woke, or time it moved,
+     * is): livelocks are still found while threads wait outside. */
+    int blocked = caller->state != SCHED_THREAD_RUNNABLE && !on_behalf;
     /* What the caller gets back when it runs again, whether or not it blocked (the shim reads it
      * after a switch). */
-    if (!blocked) {
+    if (!blocked && !on_behalf) {
         caller->wake_result = decision->result;
         caller->wake_value = decision->value;
     }

@@ -42,13 +42,16 @@ int shim_fd_is_waitable(int fd) {
     if (fd < 0 || fd >= FD_TABLE_SIZE) return 0;
     uint8_t known = __atomic_load_n(&fd_waitable[fd], __ATOMIC_RELAXED);
     if (known == 0) {
-        /* Sockets, pipes and terminals can block a read; regular files and directories never
-         * do (and are modelled in file.c instead). A stale answer after an unseen close costs a
-         * needless poll, or a real wait as before: never a wrong result. */
+        /* Sockets, pipes, terminals and anonymous inodes can block a read; regular files and
+         * directories never do (and are modelled in file.c instead). A stale answer after a
+         * close the shim did not see (fclose, a raw close) can misclassify a descriptor number
+         * reused later: a needless poll, a real wait as before, or network faults on a pipe. */
         struct stat status;
         if (shim_syscall2(SYS_fstat, fd, &status) != 0) return 0;
+        /* eventfd, timerfd, signalfd and other anonymous inodes have no file type. */
+        int anonymous = (status.st_mode & S_IFMT) == 0;
         known = S_ISSOCK(status.st_mode) ? 3
-                : (S_ISFIFO(status.st_mode) || S_ISCHR(status.st_mode)) ? 1 : 2;
+                : (S_ISFIFO(status.st_mode) || S_ISCHR(status.st_mode) || anonymous) ? 1 : 2;
         __atomic_store_n(&fd_waitable[fd], known, __ATOMIC_RELAXED);
     }
     return known == 1 || known == 3;

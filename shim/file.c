@@ -54,7 +54,7 @@ struct record {
     uint8_t type;
     uint8_t state;
     uint16_t file;          /* files[] index, for data and size records */
-    uint32_t reserved;
+    uint32_t next;          /* index + 1 of the next record in the same chain, 0 at the end */
     int64_t offset, length; /* data: the range written; size: the new size */
     int64_t old_size;
     uint64_t saved_at, saved_length; /* old bytes in the arena */
@@ -72,12 +72,20 @@ static int root_count;
 static struct modelled_file files[FILES_MAX];
 static int file_count;
 static int16_t fd_file[FD_MAP_SIZE];       /* fd -> files[] index + 1, 0 if not modelled */
-static uint64_t fd_dir_path[FD_MAP_SIZE];  /* fd -> arena path of a modelled directory */
+#define DIRECTORIES_MAX 128
+static uint8_t fd_dir_path[FD_MAP_SIZE];   /* fd -> directories[] index + 1 of a modelled dir */
+static char directories[DIRECTORIES_MAX][PATH_BYTES];
+static int directory_count;
 static struct record *records;
 static uint32_t record_count;
 static char *arena;
 static uint64_t arena_used;
 static uint32_t backup_serial;
+/* Records not yet synced, chained per file (data and size) and in one chain for metadata, so a
+ * sync looks only at what it can commit. */
+#define METADATA_CHAIN FILES_MAX
+static uint32_t chain_head[FILES_MAX + 1], chain_tail[FILES_MAX + 1];
+static uint32_t synced_count;
 
 /* ---- paths ---------------------------------------------------------------------------------- */
 
@@ -213,16 +221,71 @@ static struct record *new_record(enum record_type type) {
     return record;
 }
 
+static void chain_append(uint32_t index, uint32_t chain) {
+    records[index].next = 0;
+    if (chain_tail[chain]) records[chain_tail[chain] - 1].next = index + 1;
+    else chain_head[chain] = index + 1;
+    chain_tail[chain] = index + 1;
+}
+
+static uint32_t chain_of(const struct record *record) {
+    return record->type == RECORD_DATA || record->type == RECORD_SIZE ? record->file
+                                                                       : METADATA_CHAIN;
+}
+
+/* Links the newest record into its chain (once it is known to stay). */
+static void keep_last_record(void) {
+    chain_append(record_count - 1, chain_of(&records[record_count - 1]));
+}
+
 static const char *record_path(uint64_t at) {
     return at ? arena + at : 0;
 }
 
-/* When nothing is pending any more, the log starts over (keeps memory bounded). */
-static void maybe_reset_log(void) {
-    for (uint32_t i = 0; i < record_count; i++)
-        if (records[i].state != SYNCED) return;
-    record_count = 0;
+/* Moves one blob of a kept record down to the front of the arena. */
+static uint64_t move_blob(uint64_t at, uint64_t length) {
+    if (!at) return 0;
+    uint64_t to = arena_used;
+    if (to != at) memmove(arena + to, arena + at, length);
+    arena_used += (length + 7) & ~7ull;
+    return to;
+}
+
+/* Synced records play no part in a crash: drop them, and move what the others keep to the front
+ * of the arena. Blobs are allocated in increasing order and only ever move down, each record's
+ * in the order they lie, so no move overwrites what is still to be moved. Keeps a log whose
+ * files are mostly synced small, whatever one never-synced file does. */
+static void compact_log(void) {
+    uint32_t kept = 0;
     arena_used = 1;
+    for (uint32_t i = 0; i < record_count; i++) {
+        struct record record = records[i];
+        if (record.state == SYNCED) continue;
+        uint64_t *fields[4] = {&record.saved_at, &record.path, &record.path2, &record.backup};
+        uint64_t lengths[4] = {record.saved_length, 0, 0, 0};
+        for (int f = 1; f < 4; f++)
+            if (*fields[f]) lengths[f] = strlen(arena + *fields[f]) + 1;
+        for (int done = 0; done < 4; done++) { /* lowest source first */
+            int lowest = -1;
+            for (int f = 0; f < 4; f++)
+                if (*fields[f] && lengths[f] != UINT64_MAX &&
+                    (lowest < 0 || *fields[f] < *fields[lowest]))
+                    lowest = f;
+            if (lowest < 0) break;
+            *fields[lowest] = move_blob(*fields[lowest], lengths[lowest]);
+            lengths[lowest] = UINT64_MAX; /* moved */
+        }
+        records[kept++] = record;
+    }
+    record_count = kept;
+    synced_count = 0;
+    for (uint32_t c = 0; c <= METADATA_CHAIN; c++) chain_head[c] = chain_tail[c] = 0;
+    for (uint32_t i = 0; i < record_count; i++) chain_append(i, chain_of(&records[i]));
+}
+
+static void maybe_compact_log(void) {
+    if (synced_count == record_count || (record_count > 256 && synced_count * 2 > record_count))
+        compact_log();
 }
 
 /* ---- files ---------------------------------------------------------------------------------- */
@@ -302,6 +365,16 @@ static void flip_bits(unsigned char *bytes, uint64_t length, uint64_t seed) {
     }
 }
 
+/* A modelled directory's path, kept outside the log (which compaction moves); its index + 1, or
+ * 0 when the table is full (its fsync then commits nothing, the safe side). */
+static int remember_directory(const char *absolute) {
+    for (int i = 0; i < directory_count; i++)
+        if (strcmp(directories[i], absolute) == 0) return i + 1;
+    if (directory_count == DIRECTORIES_MAX) return 0;
+    memcpy(directories[directory_count], absolute, strlen(absolute) + 1);
+    return ++directory_count;
+}
+
 /* ---- the program's operations --------------------------------------------------------------- */
 
 void shim_file_opened(int fd, int directory, const char *path, int flags, int existed) {
@@ -315,7 +388,7 @@ void shim_file_opened(int fd, int directory, const char *path, int flags, int ex
     struct stat status;
     if (shim_syscall2(SYS_fstat, fd, &status) != 0) return;
     if (S_ISDIR(status.st_mode)) {
-        fd_dir_path[fd] = save_string(absolute);
+        fd_dir_path[fd] = (uint8_t)remember_directory(absolute);
         return;
     }
     if (!S_ISREG(status.st_mode)) return;
@@ -326,6 +399,7 @@ void shim_file_opened(int fd, int directory, const char *path, int flags, int ex
     if ((flags & O_CREAT) && !existed) {
         struct record *record = new_record(RECORD_CREATE);
         record->path = save_string(absolute);
+        keep_last_record();
     }
 }
 
@@ -405,7 +479,11 @@ long shim_file_write(uint32_t call, int fd, const void *buffer, size_t length, i
     record->length = extends ? record->length + written : written;
     if (offset < 0) shim_syscall3(SYS_lseek, fd, position + written, SEEK_SET);
     if (verdict.verdict == FAULT_STORAGE_PHANTOM) record->state = PHANTOM;
-    else if (file->sync_writes) record->state = SYNCED;
+    else if (file->sync_writes) {
+        record->state = SYNCED;
+        synced_count++;
+    }
+    if (!extends) keep_last_record();
     return written;
 }
 
@@ -448,6 +526,7 @@ static int parent_matches(const char *path, const char *directory) {
 static void commit_record(struct record *record) {
     if (record->state != UNSYNCED) return;
     record->state = SYNCED;
+    synced_count++;
     if (record->backup) shim_syscall3(SYS_unlinkat, AT_FDCWD, record_path(record->backup), 0);
     record->backup = 0;
 }
@@ -455,7 +534,9 @@ static void commit_record(struct record *record) {
 /* fsync and friends. `fd` < 0: everything (sync, syncfs). */
 long shim_file_sync(uint32_t call, int fd, uintptr_t caller) {
     int index = file_of_fd(fd);
-    const char *directory = fd >= 0 && fd < FD_MAP_SIZE ? record_path(fd_dir_path[fd]) : 0;
+    const char *directory =
+        fd >= 0 && fd < FD_MAP_SIZE && fd_dir_path[fd] ? directories[fd_dir_path[fd] - 1] : 0;
+    if (fd >= 0 && index < 0 && !directory) return 0; /* not modelled after all */
     struct fault_storage_decision verdict = storage_op(call, FAULT_STORAGE_SYNC, 0, caller);
     if (verdict.verdict == FAULT_STORAGE_SYNC_FAIL) {
         if (shim_core()->config.storage_fsyncgate)
@@ -465,17 +546,25 @@ long shim_file_sync(uint32_t call, int fd, uintptr_t caller) {
                     records[i].state = ABANDONED; /* Linux drops the pages; a retry succeeds */
         return -EIO;
     }
-    for (uint32_t i = 0; i < record_count; i++) {
-        struct record *record = &records[i];
-        int data = record->type == RECORD_DATA || record->type == RECORD_SIZE;
-        if (fd < 0) commit_record(record);
-        else if (data && index >= 0 && (int)record->file == index) commit_record(record);
-        else if (!data && directory &&
-                 (parent_matches(record_path(record->path), directory) ||
-                  parent_matches(record_path(record->path2), directory)))
-            commit_record(record);
+    if (fd < 0) {
+        for (uint32_t i = 0; i < record_count; i++) commit_record(&records[i]);
+    } else {
+        /* Walk one chain, committing what this sync makes durable and relinking the rest
+         * (phantom and abandoned writes, metadata of other directories). */
+        uint32_t chain = index >= 0 ? (uint32_t)index : METADATA_CHAIN;
+        uint32_t at = chain_head[chain];
+        chain_head[chain] = chain_tail[chain] = 0;
+        while (at) {
+            struct record *record = &records[at - 1];
+            uint32_t next = record->next;
+            if (index >= 0 || parent_matches(record_path(record->path), directory) ||
+                parent_matches(record_path(record->path2), directory))
+                commit_record(record);
+            if (record->state != SYNCED) chain_append(at - 1, chain);
+            at = next;
+        }
     }
-    maybe_reset_log();
+    maybe_compact_log();
     return 0;
 }
 
@@ -537,6 +626,7 @@ long shim_file_rename(uint32_t call, const long args[6], uintptr_t caller) {
     record->path = save_string(from);
     record->path2 = save_string(to);
     record->backup = backup;
+    keep_last_record();
     return 0;
 }
 
@@ -559,6 +649,7 @@ long shim_file_unlink(uint32_t call, const long args[6], uintptr_t caller) {
     record->path = save_string(absolute);
     record->backup = backup;
     record->length = (flags & AT_REMOVEDIR) ? 1 : 0; /* 1: it was a directory */
+    keep_last_record();
     return 0;
 }
 
@@ -578,6 +669,7 @@ long shim_file_link(uint32_t call, const long args[6], uintptr_t caller) {
     struct record *record = new_record(RECORD_LINK);
     record->path = save_string(from);
     record->path2 = save_string(to);
+    keep_last_record();
     return 0;
 }
 
@@ -592,6 +684,7 @@ long shim_file_mkdir(uint32_t call, const long args[6], uintptr_t caller) {
     long result = shim_syscall3(SYS_mkdirat, AT_FDCWD, absolute, mode);
     if (result != 0) return result;
     new_record(RECORD_MKDIR)->path = save_string(absolute);
+    keep_last_record();
     return 0;
 }
 
@@ -611,6 +704,7 @@ long shim_file_truncate(uint32_t call, int fd, int64_t length, uintptr_t caller)
                                           &record->saved_at);
     long result = shim_syscall2(SYS_ftruncate, file->own_fd, length);
     if (result != 0) record_count--;
+    else keep_last_record();
     return result;
 }
 
@@ -688,4 +782,5 @@ void shim_file_apply_crash(struct sched_core *core) {
     for (uint32_t i = 0; i < record_count; i++)
         if (records[i].backup) shim_syscall3(SYS_unlinkat, AT_FDCWD, record_path(records[i].backup), 0);
     record_count = 0;
+    synced_count = 0;
 }

@@ -305,6 +305,7 @@ MOON_API ssize_t sendmsg(int fd, const struct msghdr *message, int flags) {
 
 MOON_API int connect(int fd, const struct sockaddr *address, socklen_t length) {
     if (!is_running()) return (int)set_errno(shim_syscall3(SYS_connect, fd, address, length));
+    shim_net_forget(fd); /* a new connection starts healthy */
     return (int)set_errno(shim_net_connect(fd, address, length, is_nonblocking(fd, 0), CALLER));
 }
 
@@ -380,6 +381,7 @@ MOON_API int dup2(int fd, int target) {
     long result = shim_syscall3(SYS_dup3, fd, target, 0);
     if (result >= 0) shim_fd_copy(fd, target);
     if (result >= 0) shim_file_duplicated(fd, target);
+    if (result >= 0) shim_net_forget(target);
     return (int)set_errno(result);
 }
 
@@ -388,6 +390,7 @@ MOON_API int dup3(int fd, int target, int flags) {
     long result = shim_syscall3(SYS_dup3, fd, target, flags);
     if (result >= 0) shim_fd_copy(fd, target);
     if (result >= 0) shim_file_duplicated(fd, target);
+    if (result >= 0) shim_net_forget(target);
     return (int)set_errno(result);
 }
 

@@ -478,7 +478,8 @@ static _Noreturn void watchdog_main(void) {
         shim_syscall2(SYS_nanosleep, &second, 0);
         uint64_t events = __atomic_load_n(&core->events, __ATOMIC_RELAXED);
         uint32_t holder = running_thread;
-        if (events != last_events || !others_could_run(core, holder)) {
+        extern volatile int shim_waiting_outside;
+        if (events != last_events || shim_waiting_outside || !others_could_run(core, holder)) {
             last_events = events;
             quiet_seconds = 0;
             continue;

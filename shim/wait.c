@@ -24,6 +24,9 @@
 #define POLL_SET_MAX 1024
 
 static struct pollfd *waiting_fds[SCHED_THREADS_MAX];
+/* Set while the baton holder waits for the outside world in wall time: the stall watchdog must
+ * not take that for a thread stuck outside the simulation. */
+volatile int shim_waiting_outside;
 static uint32_t waiting_count[SCHED_THREADS_MAX];
 
 static int64_t wall_ns(void) {
@@ -80,9 +83,11 @@ static void poll_once(struct sched_decision *decision) {
         /* Milliseconds, rounded up, so a wait never ends before its deadline. */
         long milliseconds = timeout < 0 ? -1 : (long)((timeout + 999999) / 1000000);
         int64_t started = wall_ns();
+        shim_waiting_outside = 1;
         do {
             ready = shim_syscall3(SYS_poll, set, count, milliseconds);
         } while (ready == -EINTR);
+        shim_waiting_outside = 0;
         waited = wall_ns() - started;
     }
     uint32_t last_woken = SCHED_THREAD_NONE;
