@@ -286,7 +286,8 @@ static void handle_external_done(struct sched_core *core, const struct sched_req
     MOON_ASSERT(request->arg[0] >= 0);
     /* Waiting on the outside world took real time; virtual time follows it, but never past a
      * pending deadline (the poll would have stopped there). */
-    int64_t target = core->clock.monotonic_ns + request->arg[0];
+    int64_t room = core->clock.monotonic_limit_ns - core->clock.monotonic_ns;
+    int64_t target = core->clock.monotonic_ns + (request->arg[0] < room ? request->arg[0] : room);
     const struct sched_event *next_timer = sched_event_queue_peek(&core->timers);
     if (next_timer && next_timer->time_ns < target) target = next_timer->time_ns;
     if (target > core->clock.monotonic_limit_ns) target = core->clock.monotonic_limit_ns;

@@ -93,7 +93,11 @@ static int connect_to_server(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof(address)) != 0) {
+    int connected;
+    do { /* a blocking connect may be interrupted; try again */
+        connected = connect(fd, (struct sockaddr *)&address, sizeof(address));
+    } while (connected != 0 && errno == EINTR);
+    if (connected != 0) {
         close(fd);
         return -1;
     }

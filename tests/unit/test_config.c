@@ -1,4 +1,5 @@
-/* test_config.c: unit suite for scheduler/config.c: keys, values, INI, overrides, JSON. */
+/* test_config.c: unit suite for scheduler/config.c: keys (time, threads, storage, network,
+ * process), values, INI, overrides, JSON. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -296,6 +297,206 @@ START_TEST(test_storage_paths_string) {
 }
 END_TEST
 
+/* ---- [network] ---- */
+
+/* The network probability keys and their fields. */
+static const struct {
+    const char *name;
+    size_t offset;
+} network_probability_keys[] = {
+    {"network.connect_refused", offsetof(struct sched_config, network_connect_refused)},
+    {"network.connect_hang", offsetof(struct sched_config, network_connect_hang)},
+    {"network.close", offsetof(struct sched_config, network_close)},
+    {"network.close_rst", offsetof(struct sched_config, network_close_rst)},
+    {"network.half_open", offsetof(struct sched_config, network_half_open)},
+    {"network.short", offsetof(struct sched_config, network_short)},
+    {"network.clog", offsetof(struct sched_config, network_clog)},
+    {"network.bit_flip", offsetof(struct sched_config, network_bit_flip)},
+    {"network.eintr", offsetof(struct sched_config, network_eintr)},
+    {"network.spurious_ready", offsetof(struct sched_config, network_spurious_ready)},
+    {"network.accept_error", offsetof(struct sched_config, network_accept_error)},
+};
+
+#define NETWORK_PROBABILITY_KEY_COUNT                                                            \
+    (sizeof(network_probability_keys) / sizeof(network_probability_keys[0]))
+
+static int64_t *field_at(struct sched_config *target, size_t offset) {
+    return (int64_t *)(void *)((char *)target + offset);
+}
+
+/* The defaults of DESIGN.md: latency on, uniform, connect 1-11 ms, accept 1-6 ms, read 10-60 us,
+ * write 100-600 us, no peer latency, no faults; a close is a reset half the time. */
+START_TEST(test_network_defaults) {
+    struct sched_config fresh;
+    memset(&fresh, 0xa5, sizeof(fresh));
+    sched_config_defaults(&fresh);
+    ck_assert_int_eq(fresh.network_latency, 1);
+    ck_assert_int_eq(fresh.network_latency_shape, 0);
+    ck_assert_int_eq(fresh.network_connect_latency_min_ns, 1000000);
+    ck_assert_int_eq(fresh.network_connect_latency_max_ns, 11000000);
+    ck_assert_int_eq(fresh.network_accept_latency_min_ns, 1000000);
+    ck_assert_int_eq(fresh.network_accept_latency_max_ns, 6000000);
+    ck_assert_int_eq(fresh.network_read_latency_min_ns, 10000);
+    ck_assert_int_eq(fresh.network_read_latency_max_ns, 60000);
+    ck_assert_int_eq(fresh.network_write_latency_min_ns, 100000);
+    ck_assert_int_eq(fresh.network_write_latency_max_ns, 600000);
+    ck_assert_int_eq(fresh.network_peer_latency_ns, 0);
+    ck_assert_int_eq(fresh.network_swarm, 0);
+    for (size_t i = 0; i < NETWORK_PROBABILITY_KEY_COUNT; i++) {
+        int64_t expected = strcmp(network_probability_keys[i].name, "network.close_rst") == 0
+                               ? SCHED_PROBABILITY_ONE / 2
+                               : 0;
+        int64_t value = *field_at(&fresh, network_probability_keys[i].offset);
+        ck_assert_msg(value == expected, "%s defaults to %lld", network_probability_keys[i].name,
+                      (long long)value);
+    }
+}
+END_TEST
+
+START_TEST(test_network_keys) {
+    set_ok("network.latency", "off");
+    set_ok("network.latency_shape", "exponential");
+    set_ok("network.connect_latency_min", "2ms");
+    set_ok("network.connect_latency_max", "20ms");
+    set_ok("network.accept_latency_min", "3ms");
+    set_ok("network.accept_latency_max", "30ms");
+    set_ok("network.read_latency_min", "1us");
+    set_ok("network.read_latency_max", "2us");
+    set_ok("network.write_latency_min", "3us");
+    set_ok("network.write_latency_max", "4us");
+    set_ok("network.peer_latency", "250us");
+    set_ok("network.swarm", "yes");
+    ck_assert_int_eq(config.network_latency, 0);
+    ck_assert_int_eq(config.network_latency_shape, 1);
+    ck_assert_int_eq(config.network_connect_latency_min_ns, 2000000);
+    ck_assert_int_eq(config.network_connect_latency_max_ns, 20000000);
+    ck_assert_int_eq(config.network_accept_latency_min_ns, 3000000);
+    ck_assert_int_eq(config.network_accept_latency_max_ns, 30000000);
+    ck_assert_int_eq(config.network_read_latency_min_ns, 1000);
+    ck_assert_int_eq(config.network_read_latency_max_ns, 2000);
+    ck_assert_int_eq(config.network_write_latency_min_ns, 3000);
+    ck_assert_int_eq(config.network_write_latency_max_ns, 4000);
+    ck_assert_int_eq(config.network_peer_latency_ns, 250000);
+    ck_assert_int_eq(config.network_swarm, 1);
+}
+END_TEST
+
+/* Every network probability key takes every probability form, into its own field only. */
+START_TEST(test_network_probability_keys) {
+    static const struct {
+        const char *text;
+        int64_t q32;
+    } forms[] = {{"0.01", 42949672}, {"1e-4", 429496},  {"2.5%", 107374182},
+                 {"1", SCHED_PROBABILITY_ONE}, {"0", 0}, {"50%", SCHED_PROBABILITY_ONE / 2}};
+    static const char *const bad[] = {"1.5", "-0.1", "2", "on", "1/1000", "0.1%%", ""};
+    for (size_t i = 0; i < NETWORK_PROBABILITY_KEY_COUNT; i++) {
+        const char *name = network_probability_keys[i].name;
+        size_t offset = network_probability_keys[i].offset;
+        for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+            setup();
+            set_ok(name, forms[f].text);
+            ck_assert_msg(*field_at(&config, offset) == forms[f].q32, "%s=%s gave %lld", name,
+                          forms[f].text, (long long)*field_at(&config, offset));
+            struct sched_config expected = defaults();
+            *field_at(&expected, offset) = forms[f].q32;
+            ck_assert_mem_eq(&config, &expected, sizeof(config));
+        }
+        for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+            setup();
+            ck_assert_int_eq(sched_config_try_set(&config, name, bad[b], &error), -1);
+            assert_error(0, name, "not a probability");
+            assert_unchanged();
+        }
+    }
+}
+END_TEST
+
+/* network.latency_shape: one of three words, lower case, nothing else (not even the numbers the
+ * JSON writes), and the error says which words there are. */
+START_TEST(test_network_shape) {
+    static const struct {
+        const char *text;
+        int64_t value;
+    } shapes[] = {{"exponential", 1}, {"bimodal", 2}, {"uniform", 0}};
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+        set_ok("network.latency_shape", shapes[s].text);
+        ck_assert_int_eq(config.network_latency_shape, shapes[s].value);
+    }
+    assert_unchanged();
+    static const char *const bad[] = {"Uniform", "EXPONENTIAL", "normal", "gaussian", "exp",
+                                      "uniform ", " bimodal", "uniformly", "0", "1", "2", "on",
+                                      ""};
+    for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+        set_ok("network.latency_shape", "bimodal");
+        ck_assert_int_eq(sched_config_try_set(&config, "network.latency_shape", bad[b], &error),
+                         -1);
+        assert_error(0, "network.latency_shape", "not a latency shape");
+        ck_assert_msg(strstr(error.message, "uniform, exponential or bimodal") != 0,
+                      "message \"%s\" does not list the shapes", error.message);
+        size_t length = strlen(error.message), bad_length = strlen(bad[b]);
+        ck_assert_msg(length >= bad_length &&
+                          strcmp(error.message + length - bad_length, bad[b]) == 0,
+                      "message \"%s\" does not end with the value \"%s\"", error.message, bad[b]);
+        ck_assert_int_eq(config.network_latency_shape, 2);
+    }
+}
+END_TEST
+
+START_TEST(test_network_booleans) {
+    static const struct {
+        const char *name;
+        size_t offset;
+    } keys[] = {{"network.latency", offsetof(struct sched_config, network_latency)},
+                {"network.swarm", offsetof(struct sched_config, network_swarm)}};
+    static const struct {
+        const char *text;
+        int64_t value;
+    } forms[] = {{"on", 1}, {"off", 0}, {"true", 1}, {"false", 0},
+                 {"yes", 1}, {"no", 0}, {"1", 1}, {"0", 0}};
+    static const char *const bad[] = {"On", "TRUE", "2", "enabled", "uniform", ""};
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+            set_ok(keys[k].name, forms[f].text);
+            ck_assert_msg(*field_at(&config, keys[k].offset) == forms[f].value, "%s=%s",
+                          keys[k].name, forms[f].text);
+        }
+        for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+            ck_assert_int_eq(sched_config_try_set(&config, keys[k].name, bad[b], &error), -1);
+            assert_error(0, keys[k].name, "not a boolean");
+        }
+    }
+}
+END_TEST
+
+/* Every network duration is from 0 to 1s; one past a limit is refused and changes nothing. */
+START_TEST(test_network_bounds) {
+    static const char *const keys[] = {
+        "network.connect_latency_min", "network.connect_latency_max",
+        "network.accept_latency_min",  "network.accept_latency_max",
+        "network.read_latency_min",    "network.read_latency_max",
+        "network.write_latency_min",   "network.write_latency_max",
+        "network.peer_latency"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        ck_assert_int_eq(sched_config_try_set(&config, keys[i], "1000000001ns", &error), -1);
+        assert_error(0, keys[i], "above the maximum");
+        ck_assert_int_eq(sched_config_try_set(&config, keys[i], "2s", &error), -1);
+        assert_error(0, keys[i], "above the maximum");
+        ck_assert_int_eq(sched_config_try_set(&config, keys[i], "5", &error), -1);
+        assert_error(0, keys[i], "not a duration");
+        ck_assert_int_eq(sched_config_try_set(&config, keys[i], "-1ms", &error), -1);
+        assert_error(0, keys[i], "not a duration");
+        assert_unchanged();
+    }
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        set_ok(keys[i], "0");
+        set_ok(keys[i], "1s");
+    }
+    ck_assert_int_eq(config.network_connect_latency_min_ns, SECOND_NS);
+    ck_assert_int_eq(config.network_write_latency_max_ns, SECOND_NS);
+    ck_assert_int_eq(config.network_peer_latency_ns, SECOND_NS);
+}
+END_TEST
+
 START_TEST(test_integer_forms) {
     set_ok("time.epoch", "0x10");
     ck_assert_int_eq(config.time_epoch_s, 16);
@@ -502,6 +703,49 @@ START_TEST(test_ini_storage_errors_name_key_and_line) {
 }
 END_TEST
 
+/* A [network] section: a shape, durations, probabilities, a boolean; the rest stays. */
+START_TEST(test_ini_network) {
+    ck_assert_int_eq(parse_ini("[network]\n"
+                               "latency_shape = bimodal\n"
+                               "connect_latency_max = 50ms\n"
+                               "peer_latency = 2ms\n"
+                               "close = 1%\n"
+                               "close_rst = 0\n"
+                               "clog = 1e-3\n"
+                               "swarm = on\n"),
+                     0);
+    ck_assert_int_eq(config.network_latency_shape, 2);
+    ck_assert_int_eq(config.network_connect_latency_max_ns, 50000000);
+    ck_assert_int_eq(config.network_peer_latency_ns, 2000000);
+    ck_assert_int_eq(config.network_close, 42949672);
+    ck_assert_int_eq(config.network_close_rst, 0);
+    ck_assert_int_eq(config.network_clog, 4294967);
+    ck_assert_int_eq(config.network_swarm, 1);
+    struct sched_config expected = defaults();
+    expected.network_latency_shape = 2;
+    expected.network_connect_latency_max_ns = 50000000;
+    expected.network_peer_latency_ns = 2000000;
+    expected.network_close = 42949672;
+    expected.network_close_rst = 0;
+    expected.network_clog = 4294967;
+    expected.network_swarm = 1;
+    ck_assert_mem_eq(&config, &expected, sizeof(config));
+}
+END_TEST
+
+START_TEST(test_ini_network_errors_name_key_and_line) {
+    ck_assert_int_eq(parse_ini("[network]\nlatency = on\n\nlatency_shape = gaussian\n"), -1);
+    assert_error(4, "network.latency_shape", "not a latency shape");
+    ck_assert_ptr_nonnull(strstr(error.message, "gaussian"));
+    ck_assert_int_eq(parse_ini("[network]\nread_latency_max = 5s\n"), -1);
+    assert_error(2, "network.read_latency_max", "above the maximum");
+    ck_assert_int_eq(parse_ini("[network]\n# partitions come later\npartition = 0.1\n"), -1);
+    assert_error(3, "network.partition", "unknown key");
+    ck_assert_int_eq(parse_ini("[network]\neintr = 3\n"), -1);
+    assert_error(2, "network.eintr", "not a probability");
+}
+END_TEST
+
 START_TEST(test_ini_empty_and_comments_only) {
     ck_assert_int_eq(sched_config_try_parse_ini(&config, "", 0, &error), 0);
     ck_assert_int_eq(parse_ini("# only\n; comments\n\n"), 0);
@@ -612,6 +856,21 @@ START_TEST(test_overrides_storage_and_process) {
     ck_assert_int_eq(parse_overrides("storage.paths=/a,/b"), -1);
     assert_error(2, "/b", "key=value");
     ck_assert_str_eq(config.storage_paths, "/a");
+}
+END_TEST
+
+START_TEST(test_overrides_network) {
+    ck_assert_int_eq(parse_overrides("network.latency=off, network.latency_shape=exponential,"
+                                     "network.eintr=1e-2,network.write_latency_min=1us"),
+                     0);
+    ck_assert_int_eq(config.network_latency, 0);
+    ck_assert_int_eq(config.network_latency_shape, 1);
+    ck_assert_int_eq(config.network_eintr, 42949672);
+    ck_assert_int_eq(config.network_write_latency_min_ns, 1000);
+    ck_assert_int_eq(parse_overrides("network.clog=0.5,network.latency_shape=pareto"), -1);
+    assert_error(2, "network.latency_shape", "not a latency shape");
+    ck_assert_int_eq(config.network_clog, SCHED_PROBABILITY_ONE / 2);
+    ck_assert_int_eq(config.network_latency_shape, 1);
 }
 END_TEST
 
@@ -731,6 +990,32 @@ START_TEST(test_json_storage_and_process) {
 }
 END_TEST
 
+/* The network keys are in the JSON too, the shape as its number. */
+START_TEST(test_json_network) {
+    static char buffer[JSON_CAPACITY];
+    ck_assert_uint_ne(to_json(buffer, sizeof(buffer)), 0);
+    ck_assert_ptr_nonnull(strstr(buffer, "\"network.latency\":1,"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"network.latency_shape\":0,"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"network.connect_latency_max\":11000000,"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"network.close_rst\":2147483648,"));
+    int members = json_members(buffer);
+    set_ok("network.latency_shape", "bimodal");
+    set_ok("network.peer_latency", "3ms");
+    set_ok("network.bit_flip", "100%");
+    ck_assert_uint_ne(to_json(buffer, sizeof(buffer)), 0);
+    ck_assert_ptr_nonnull(strstr(buffer, "\"network.latency_shape\":2,"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"network.peer_latency\":3000000,"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"network.bit_flip\":4294967296,"));
+    ck_assert_int_eq(json_members(buffer), members);
+    for (size_t i = 0; i < NETWORK_PROBABILITY_KEY_COUNT; i++) {
+        char member[SCHED_CONFIG_KEY_MAX + 4];
+        snprintf(member, sizeof(member), "\"%s\":", network_probability_keys[i].name);
+        ck_assert_msg(strstr(buffer, member) != 0, "%s missing from the JSON",
+                      network_probability_keys[i].name);
+    }
+}
+END_TEST
+
 /* The checker itself must reject what is not a flat object with distinct keys. */
 START_TEST(test_json_checker_rejects) {
     ck_assert_int_eq(json_members("{\"a\":1,\"b\":\"x\"}"), 2);
@@ -805,6 +1090,12 @@ static Suite *config_suite(void) {
     tcase_add_test(keys, test_storage_booleans);
     tcase_add_test(keys, test_storage_process_bounds);
     tcase_add_test(keys, test_storage_paths_string);
+    tcase_add_test(keys, test_network_defaults);
+    tcase_add_test(keys, test_network_keys);
+    tcase_add_test(keys, test_network_probability_keys);
+    tcase_add_test(keys, test_network_shape);
+    tcase_add_test(keys, test_network_booleans);
+    tcase_add_test(keys, test_network_bounds);
     tcase_add_test(keys, test_integer_forms);
     tcase_add_test(keys, test_set_unknown_key);
     tcase_add_test(keys, test_set_bad_values);
@@ -825,6 +1116,8 @@ static Suite *config_suite(void) {
     tcase_add_test(ini, test_ini_full);
     tcase_add_test(ini, test_ini_storage_and_process);
     tcase_add_test(ini, test_ini_storage_errors_name_key_and_line);
+    tcase_add_test(ini, test_ini_network);
+    tcase_add_test(ini, test_ini_network_errors_name_key_and_line);
     tcase_add_test(ini, test_ini_empty_and_comments_only);
     tcase_add_test(ini, test_ini_every_known_section);
     tcase_add_test(ini, test_ini_respects_length);
@@ -840,6 +1133,7 @@ static Suite *config_suite(void) {
     tcase_add_checked_fixture(overrides, setup, 0);
     tcase_add_test(overrides, test_overrides);
     tcase_add_test(overrides, test_overrides_storage_and_process);
+    tcase_add_test(overrides, test_overrides_network);
     tcase_add_test(overrides, test_overrides_empty);
     tcase_add_test(overrides, test_overrides_unknown_key_names_item);
     tcase_add_test(overrides, test_overrides_bad_value_names_item);
@@ -849,6 +1143,7 @@ static Suite *config_suite(void) {
     tcase_add_checked_fixture(json, setup, 0);
     tcase_add_test(json, test_json_defaults);
     tcase_add_test(json, test_json_storage_and_process);
+    tcase_add_test(json, test_json_network);
     tcase_add_test(json, test_json_checker_rejects);
     tcase_add_test(json, test_json_follows_values);
     tcase_add_test(json, test_json_capacity);
