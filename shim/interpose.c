@@ -407,6 +407,8 @@ MOON_API int epoll_create(int size) {
 
 MOON_API int epoll_ctl(int epoll_fd, int operation, int fd, struct epoll_event *event) {
     long result = shim_syscall4(SYS_epoll_ctl, epoll_fd, operation, fd, event);
+    if (result == 0 && event && (operation == EPOLL_CTL_ADD || operation == EPOLL_CTL_MOD))
+        shim_net_note_epoll(fd, event->events & EPOLLET);
     if (result == 0 && operation == EPOLL_CTL_ADD) shim_fd_epoll_adjust(epoll_fd, 1);
     if (result == 0 && operation == EPOLL_CTL_DEL) shim_fd_epoll_adjust(epoll_fd, -1);
     return (int)set_errno(result);

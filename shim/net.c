@@ -21,9 +21,18 @@
 enum connection_state { HEALTHY = 0, CLOSED_FIN, RESET, HALF_OPEN };
 
 static uint8_t connection_state[SOCKETS_MAX];
+/* Descriptors registered edge-triggered in some epoll set (learnt at epoll_ctl): a spurious
+ * EAGAIN there would lose the edge for good, which no kernel does. */
+static uint8_t edge_triggered[SOCKETS_MAX];
+
+void shim_net_note_epoll(int fd, int edge) {
+    if (fd >= 0 && fd < SOCKETS_MAX) edge_triggered[fd] = (uint8_t)(edge != 0);
+}
 
 void shim_net_forget(int fd) {
-    if (fd >= 0 && fd < SOCKETS_MAX) connection_state[fd] = HEALTHY;
+    if (fd < 0 || fd >= SOCKETS_MAX) return;
+    connection_state[fd] = HEALTHY;
+    edge_triggered[fd] = 0;
 }
 
 static struct fault_network_decision network_op(uint32_t call, int op, uint64_t length,
@@ -85,7 +94,9 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
     case FAULT_NETWORK_FIN: close_connection(fd, 0); break;
     case FAULT_NETWORK_RST: close_connection(fd, 1); break;
     case FAULT_NETWORK_HALF_OPEN: connection_state[fd] = HALF_OPEN; break;
-    case FAULT_NETWORK_SPURIOUS: if (nonblocking) return -EAGAIN; return 0;
+    case FAULT_NETWORK_SPURIOUS:
+        if (nonblocking && fd < SOCKETS_MAX && !edge_triggered[fd]) return -EAGAIN;
+        return 0;
     case FAULT_NETWORK_SHORT: *length = verdict.parameter; return 0;
     case FAULT_NETWORK_BIT_FLIP: *flip_seed = verdict.parameter | 1; return 0;
     default: return 0;
@@ -127,8 +138,11 @@ long shim_net_accept_fault(int fd, uintptr_t caller) {
     if (verdict.verdict == FAULT_NETWORK_EINTR) return -EINTR;
     if (verdict.verdict == FAULT_NETWORK_EMFILE) return -EMFILE;
     if (verdict.verdict == FAULT_NETWORK_ABORTED) {
-        long taken = shim_syscall4(SYS_accept4, fd, 0, 0, SOCK_CLOEXEC);
-        if (taken >= 0) shim_syscall1(SYS_close, taken);
+        /* Only a connection that exists can be aborted: on an empty queue (a non-blocking
+         * listener), the real accept answers. */
+        long taken = shim_syscall4(SYS_accept4, fd, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (taken < 0) return 0;
+        shim_syscall1(SYS_close, taken);
         return -ECONNABORTED;
     }
     return 0;

@@ -206,6 +206,7 @@ long shim_net_connect(int fd, const void *address, unsigned length, int nonblock
 long shim_net_accept_fault(int fd, uintptr_t caller);
 void shim_net_forget(int fd);
 void shim_net_no_delay(int fd);
+void shim_net_note_epoll(int fd, int edge);
 /* fd.c: whether fd is a socket (learnt with the waitable check). */
 int shim_fd_is_socket(int fd);
 

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -149,6 +151,24 @@ static void child_environment(const struct tool_exec_options *options, const cha
     setenv("LD_PRELOAD", preload, 1);
 }
 
+/* The program being run, for forward_signal(). */
+static volatile pid_t running_child;
+
+/* SIGTERM, SIGINT, SIGHUP to the tool are meant for the program it runs. */
+static void forward_signal(int signal_number) {
+    if (running_child > 0) kill(running_child, signal_number);
+}
+
+static void forward_termination_signals(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, 0);
+    sigaction(SIGINT, &action, 0);
+    sigaction(SIGHUP, &action, 0);
+}
+
 /* Runs the program once; fills *run. -1 when it could not even be started. */
 static int run_once(const struct tool_exec_options *options, const char *program,
                     const char *library, const char *trace, struct tool_run *run) {
@@ -167,6 +187,8 @@ static int run_once(const struct tool_exec_options *options, const char *program
         return -1;
     }
     if (child == 0) {
+        /* If the tool dies, so does the program: no daemon left holding its port. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         /* Same seed, same addresses: ASLR would make pointer-derived values differ. */
         personality(ADDR_NO_RANDOMIZE);
         child_environment(options, library, trace, report);
@@ -174,7 +196,9 @@ static int run_once(const struct tool_exec_options *options, const char *program
         fprintf(stderr, "moonshim: cannot run %s: %s\n", program, strerror(errno));
         _exit(TOOL_EXIT_CANNOT_TEST);
     }
+    running_child = child;
     while (waitpid(child, &run->wait_status, 0) < 0 && errno == EINTR) {}
+    running_child = 0;
     read_report(report, run);
     unlink(report);
     return 0;
@@ -375,6 +399,7 @@ int tool_exec_main(int argc, char **argv) {
         fprintf(stderr, "moonshim: cannot find libmoonshim.so (set MOONSHIM_LIBRARY)\n");
         return TOOL_EXIT_CANNOT_TEST;
     }
+    forward_termination_signals();
     if (options.verify) return verify(&options, program, library);
     return run_with_restarts(&options, program, library);
 }
