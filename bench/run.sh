@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh: three tables. First, the per-call cost of write, clock_gettime and getrandom natively,
+# run.sh: four tables. First, the per-call cost of write, clock_gettime and getrandom natively,
 # under libmoonshim.so and under two peers (strace fault injection, libfiu's POSIX preload).
 # Second, the cost of a thread handoff (bench/handoff.c: futex and mutex/condvar ping-pong)
 # natively, unpinned and pinned to one CPU, and under libmoonshim.so. Third, the cost of modelled
@@ -10,8 +10,8 @@
 # Usage: bash bench/run.sh [BUILD_DIR]      (default BUILD_DIR: build)
 # Environment: CC (default cc), BENCH_SCALE (divide every N by this, default 1; for a smoke run),
 #              BENCH_RUNS (timed runs per measurement, default 5), BENCH_TIMER=date (time with
-#              date even if hyperfine is installed), BENCH_ONLY=calls|handoff|storage (one table
-#              only).
+#              date even if hyperfine is installed), BENCH_ONLY=calls|handoff|storage|net (one
+#              table only).
 #
 # Method: bench/loop.c and bench/handoff.c are compiled with $CC -O2 into a temporary directory.
 # Each cell times the program at N calls (or round trips, or inserts) and at 0, in the same
@@ -43,14 +43,24 @@ die() {
 [[ $# -le 1 ]] || die "usage: bash bench/run.sh [BUILD_DIR]"
 [[ $scale =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALE must be a positive integer, not '$scale'"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
-[[ $only =~ ^(|calls|handoff|storage)$ ]] ||
-    die "BENCH_ONLY must be calls, handoff or storage, not '$only'"
+[[ $only =~ ^(|calls|handoff|storage|net)$ ]] ||
+    die "BENCH_ONLY must be calls, handoff, storage or net, not '$only'"
 shim_lib=$(cd "$build_dir" 2>/dev/null && pwd)/shim/libmoonshim.so ||
     die "build directory '$build_dir' does not exist (meson setup $build_dir first)"
 [[ -f $shim_lib ]] || die "$shim_lib is missing: run 'meson compile -C $build_dir' first"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/moonshim-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Process ids of redis-servers the net table started and has not yet seen exit.
+servers=()
+cleanup() {
+    local pid
+    for pid in "${servers[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
 loop=$work/loop
 "${CC:-cc}" -O2 -Wall -Wextra -std=c11 -o "$loop" "$bench_dir/loop.c" ||
     die "could not compile $bench_dir/loop.c"
@@ -60,6 +70,9 @@ handoff=$work/handoff
 storage_loop=$work/storage_loop
 "${CC:-cc}" -O2 -Wall -Wextra -std=c11 -o "$storage_loop" "$bench_dir/storage_loop.c" ||
     die "could not compile $bench_dir/storage_loop.c"
+pingpong=$work/pingpong
+"${CC:-cc}" -O2 -Wall -Wextra -std=c11 -pthread -o "$pingpong" "$bench_dir/pingpong.c" ||
+    die "could not compile $bench_dir/pingpong.c"
 
 # Pin to the first CPU this shell may use; without taskset nothing is pinned.
 pin=()
@@ -441,14 +454,147 @@ storage_table() {
             "to a directory on disk."
 }
 
+# Prints a TCP port on 127.0.0.1 that nothing accepts on (a connection attempt is refused).
+free_port() {
+    local port
+    for port in $(shuf -i 20000-60000 -n 50); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Starts "$@" (a redis-server command line listening on port $1) in the background, waits until it
+# answers PING, runs redis-benchmark against it, shuts it down and sets the array rps to
+# (SET_RPS GET_RPS), or (fail fail). Arguments: the port, then the command. Not to be called in a
+# subshell: the server's pid goes into `servers`, which the EXIT trap kills.
+redis_rps() {
+    local port=$1 pid i out set get
+    shift
+    "$@" >"$work/redis.log" 2>&1 &
+    pid=$!
+    servers+=("$pid")
+    for ((i = 0; i < 100; i++)); do
+        [[ $(redis-cli -p "$port" ping 2>/dev/null) != PONG ]] || break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    set=fail
+    get=fail
+    if [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] &&
+        out=$(redis-benchmark -p "$port" -q -n "$((50000 / scale))" -t set,get -P 1 2>&1 |
+            tr '\r' '\n' | grep 'requests per second'); then
+        set=$(awk '$1 == "SET:" { print $2 }' <<<"$out")
+        get=$(awk '$1 == "GET:" { print $2 }' <<<"$out")
+    fi
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    servers=()
+    if [[ $set == fail || $get == fail || -z $set || -z $get ]]; then
+        echo "run.sh: redis failed: $*" >&2
+        tail -n 5 "$work/redis.log" >&2
+        : >"$work/failed"
+        rps=(fail fail)
+        return 0
+    fi
+    rps=("$set" "$get")
+}
+
+# The fourth table: the network model. bench/pingpong.c exchanges 64-byte messages between two
+# threads over TCP loopback; cells are ns per round trip (one message each way). Measured natively
+# (unpinned, and pinned to one CPU with taskset), under the shim (it pins itself; network latency
+# on, which moves virtual time only, and off) and under plain strace tracing sendto/recvfrom (a
+# ptrace peer: strace cannot inject a socket transfer, so it only stops on each call). Then
+# redis-benchmark (SET and GET, 50 000 requests each, 50 clients, no pipelining) against
+# redis-server natively and under moonshim exec; cells are requests per second.
+net_table() {
+    # Round trips per configuration, so each timed run takes roughly 0.3-0.8 s on a 2-vCPU
+    # machine (per round trip: native 4-20 us, shim 30-45 us, strace 250-300 us). The issue's 1M
+    # messages would take 20 s natively and 5 min under strace per run, so N is smaller and every
+    # cell is normalised per round trip.
+    local pp_n=20000 pp_pin_n=50000 pp_strace_n=2000
+    local shim_env=(env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1)
+    local pp_native pp_pin=- pp_shim pp_nolat pp_strace=-
+    echo "run.sh: measuring net pingpong" >&2
+    pp_native=$(per_call_ns "$pp_n" "$pingpong")
+    ((${#pin[@]} == 0)) || pp_pin=$(per_call_ns "$pp_pin_n" "${pin[@]}" "$pingpong")
+    pp_shim=$(per_call_ns "$pp_n" "${shim_env[@]}" "$pingpong")
+    pp_nolat=$(per_call_ns "$pp_n" "${shim_env[@]}" MOONSHIM_FAULTS=network.latency=off \
+        "$pingpong")
+    if ((have_strace)); then
+        pp_strace=$(per_call_ns "$pp_strace_n" strace -f -qq -o /dev/null \
+            -e trace=sendto,recvfrom "$pingpong")
+    fi
+
+    local have_redis=0 port dir native_rps=(- -) shim_rps=(- -)
+    local -a rps
+    if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null &&
+        command -v redis-cli >/dev/null; then
+        have_redis=1
+    else
+        echo "run.sh: redis-server, redis-benchmark or redis-cli not found" \
+            "(apt-get install -y redis-server redis-tools); redis rows skipped" >&2
+    fi
+    if ((have_redis)); then
+        dir=$(cd "$work" && pwd -P)/redis
+        mkdir -p "$dir"
+        local -a server_args=(--bind 127.0.0.1 --save "" --appendonly no --dir "$dir")
+        echo "run.sh: measuring net redis" >&2
+        port=$(free_port) || die "no free TCP port found for redis-server"
+        redis_rps "$port" redis-server --port "$port" "${server_args[@]}"
+        native_rps=("${rps[@]}")
+        port=$(free_port) || die "no free TCP port found for redis-server"
+        redis_rps "$port" "${shim_lib%/shim/libmoonshim.so}/tools/moonshim" exec --quiet \
+            --seed 1 --faults "storage.paths=$dir,storage.fast_local=on,time.external_wall=on" \
+            -- redis-server --port "$port" "${server_args[@]}"
+        shim_rps=("${rps[@]}")
+    fi
+
+    echo
+    echo "pingpong: ns per round trip (one 64-byte message each way over TCP 127.0.0.1, two"
+    echo "threads, blocking send/recv) = (median(N) - median(0)) / N;" \
+        "median of $runs runs ($timer)."
+    echo "N: $((pp_n / scale)), pin $((pp_pin_n / scale)), strace $((pp_strace_n / scale))." \
+        "native: unpinned; pin: taskset -c $cpu;"
+    echo "shim: LD_PRELOAD, MOONSHIM_SEED=1, no faults (virtual latency); shim-nolat:" \
+        "network.latency=off;"
+    echo "strace: strace -f -e trace=sendto,recvfrom (ptrace stops only, nothing injected)."
+    printf '%-10s %9s %9s %9s %10s %9s %8s %8s %8s\n' workload native pin shim shim-nolat \
+        strace shim/nat shim/pin str/nat
+    printf '%-10s %9s %9s %9s %10s %9s %8s %8s %8s\n' pingpong "$pp_native" "$pp_pin" "$pp_shim" \
+        "$pp_nolat" "$pp_strace" "$(ratio "$pp_shim" "$pp_native")" \
+        "$(ratio "$pp_shim" "$pp_pin")" \
+        "$(ratio "$pp_strace" "$pp_native")"
+    if ((have_redis)); then
+        echo
+        echo "redis-benchmark -q -n $((50000 / scale)) -t set,get -P 1 (50 clients), requests/s;"
+        echo "shim: moonshim exec --seed 1 --faults storage.paths=DIR,storage.fast_local=on,"
+        echo "time.external_wall=on -- redis-server (redis-benchmark runs natively). One run each."
+        printf '%-10s %9s %9s %8s\n' request native shim shim/nat
+        printf '%-10s %9s %9s %8s\n' SET "${native_rps[0]}" "${shim_rps[0]}" \
+            "$(ratio "${shim_rps[0]}" "${native_rps[0]}")"
+        printf '%-10s %9s %9s %8s\n' GET "${native_rps[1]}" "${shim_rps[1]}" \
+            "$(ratio "${shim_rps[1]}" "${native_rps[1]}")"
+    fi
+}
+
 case $only in
 calls) calls_table ;;
 handoff) handoff_table ;;
 storage) storage_table ;;
+net) net_table ;;
 *)
     calls_table
     handoff_table
     storage_table
+    net_table
     ;;
 esac
 [[ ! -e $work/failed ]] || exit 1
