@@ -219,6 +219,8 @@ static const struct intercepted table[] = {
     {SYS_sendmsg, 0, "sendmsg", 0},
     {SYS_connect, 0, "connect", 0},
     {SYS_accept4, 0, "accept4", 0},
+    {SYS_timerfd_create, 0, "timerfd_create", 0},
+    {SYS_timerfd_settime, 0, "timerfd_settime", 0},
     {SYS_close, 0, "close", 0},
 };
 

@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -164,6 +165,7 @@ static void wait_ready(int fd, short events, int nonblocking, const char *what) 
     struct pollfd one = {.fd = fd, .events = events};
     for (;;) {
         one.revents = 0;
+        shim_timerfd_fire_due();
         if (shim_syscall3(SYS_poll, &one, 1, 0) != 0) return; /* ready, or the call will say */
         long flags = shim_syscall2(SYS_fcntl, fd, F_GETFL);
         if (flags < 0 || (flags & O_NONBLOCK)) return;
@@ -353,6 +355,7 @@ MOON_API int close(int fd) {
     if (shim_fd_kind(fd) == SHIM_FD_SHIM) return (int)set_errno(-EBADF);
     long result = shim_syscall1(SYS_close, fd);
     shim_fd_forget(fd);
+    shim_timerfd_closed(fd);
     shim_file_closed(fd);
     shim_net_forget(fd);
     return (int)set_errno(result);
@@ -409,9 +412,29 @@ MOON_API int epoll_ctl(int epoll_fd, int operation, int fd, struct epoll_event *
     long result = shim_syscall4(SYS_epoll_ctl, epoll_fd, operation, fd, event);
     if (result == 0 && event && (operation == EPOLL_CTL_ADD || operation == EPOLL_CTL_MOD))
         shim_net_note_epoll(fd, event->events & EPOLLET);
+    if (result == 0) shim_timerfd_note_epoll(epoll_fd, fd, operation != EPOLL_CTL_DEL);
     if (result == 0 && operation == EPOLL_CTL_ADD) shim_fd_epoll_adjust(epoll_fd, 1);
     if (result == 0 && operation == EPOLL_CTL_DEL) shim_fd_epoll_adjust(epoll_fd, -1);
     return (int)set_errno(result);
+}
+
+/* timerfd: virtual timers behind an eventfd (timerfd.c). */
+MOON_API int timerfd_create(int clock_id, int flags) {
+    if (!is_running()) return (int)set_errno(shim_syscall2(SYS_timerfd_create, clock_id, flags));
+    return (int)set_errno(shim_timerfd_create(clock_id, flags));
+}
+
+MOON_API int timerfd_settime(int fd, int flags, const struct itimerspec *value,
+                             struct itimerspec *old) {
+    if (!is_running() || !shim_timerfd_is(fd))
+        return (int)set_errno(shim_syscall4(SYS_timerfd_settime, fd, flags, value, old));
+    return (int)set_errno(shim_timerfd_settime(fd, flags, value, old));
+}
+
+MOON_API int timerfd_gettime(int fd, struct itimerspec *value) {
+    if (!is_running() || !shim_timerfd_is(fd))
+        return (int)set_errno(shim_syscall2(SYS_timerfd_gettime, fd, value));
+    return (int)set_errno(shim_timerfd_gettime(fd, value));
 }
 
 /* stdio on a random device: a cookie stream whose reads come from the seed. */

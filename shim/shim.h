@@ -210,6 +210,17 @@ void shim_net_note_epoll(int fd, int edge);
 /* fd.c: whether fd is a socket (learnt with the waitable check). */
 int shim_fd_is_socket(int fd);
 
+/* timerfd.c: timerfd in virtual time (an eventfd the shim feeds). */
+struct itimerspec;
+void shim_timerfd_fire_due(void);
+int64_t shim_timerfd_deadline(const struct pollfd *fds, uint32_t count);
+int shim_timerfd_is(int fd);
+void shim_timerfd_closed(int fd);
+void shim_timerfd_note_epoll(int epoll_fd, int fd, int added);
+long shim_timerfd_create(long clock_id, long flags);
+long shim_timerfd_settime(int fd, long flags, const struct itimerspec *value, struct itimerspec *old);
+long shim_timerfd_gettime(int fd, struct itimerspec *value);
+
 /* format helpers over sched_text, writing to a descriptor with shim_syscall */
 void shim_write_all(int fd, const char *bytes, size_t length);
 

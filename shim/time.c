@@ -148,6 +148,7 @@ static long real_wait(long number, const long args[6], int64_t timeout_ns, struc
     for (int timed_out = 0;; ) {
         for (int i = 0; i < 3; i++)
             if (sets[i]) *sets[i] = saved[i];
+        shim_timerfd_fire_due();
         long result = shim_syscall(number, look[0], look[1], look[2], look[3], look[4], look[5]);
         if (result != 0 || timeout_ns == 0 || timed_out) {
             shim_record((uint32_t)number, timeout_ns, 1, result);

@@ -37,6 +37,20 @@ static int64_t wall_ns(void) {
 
 int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int64_t mode,
                        const char *what) {
+    /* A virtual timerfd among the descriptors wakes the wait at its expiration (timerfd.c);
+     * that wake is not the caller's own timeout. */
+    int64_t timer = shim_timerfd_deadline(fds, count);
+    int timer_first = 0;
+    if (timer != SCHED_DEADLINE_NEVER) {
+        if (deadline == SCHED_DEADLINE_NEVER) {
+            deadline = timer;
+            mode = SCHED_CLOCK_MONOTONIC;
+            timer_first = 1;
+        } else if (mode == SCHED_CLOCK_MONOTONIC && timer < deadline) {
+            deadline = timer;
+            timer_first = 1;
+        }
+    }
     int self = shim_thread_self();
     waiting_fds[self] = fds;
     waiting_count[self] = count;
@@ -46,7 +60,8 @@ int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int
     struct sched_decision decision;
     shim_decide(&request, &decision);
     waiting_count[self] = 0;
-    return decision.result == SCHED_RESULT_TIMED_OUT ? -ETIMEDOUT : 0;
+    if (decision.result != SCHED_RESULT_TIMED_OUT) return 0;
+    return timer_first ? 0 : -ETIMEDOUT; /* a timer expired: look again */
 }
 
 static void report(enum sched_request_kind kind, int64_t argument,
@@ -62,6 +77,7 @@ static void poll_once(struct sched_decision *decision) {
     uint32_t owner[POLL_SET_MAX];
     uint32_t count = 0;
     const struct sched_core *core = shim_core();
+    shim_timerfd_fire_due();
     int64_t timeout = sched_core_poll_timeout(core);
     for (uint32_t t = 0; t < core->thread_count; t++) {
         if (core->threads[t].state != SCHED_THREAD_EXTERNAL) continue;
