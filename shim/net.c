@@ -24,6 +24,19 @@ static uint8_t connection_state[SOCKETS_MAX];
 /* Descriptors registered edge-triggered in some epoll set (learnt at epoll_ctl): a spurious
  * EAGAIN there would lose the edge for good, which no kernel does. */
 static uint8_t edge_triggered[SOCKETS_MAX];
+/* 0 not known yet, 1 a stream (TCP, Unix stream), 2 datagrams (UDP, Unix datagram). */
+static uint8_t socket_kind[SOCKETS_MAX];
+
+static int is_datagram(int fd) {
+    if (fd < 0 || fd >= SOCKETS_MAX) return 0;
+    if (!socket_kind[fd]) {
+        int type = 0;
+        socklen_t length = sizeof(type);
+        long got = shim_syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, (long)&type, (long)&length, 0);
+        socket_kind[fd] = (uint8_t)(got == 0 && type != SOCK_STREAM ? 2 : 1);
+    }
+    return socket_kind[fd] == 2;
+}
 
 void shim_net_note_epoll(int fd, int edge) {
     if (fd >= 0 && fd < SOCKETS_MAX) edge_triggered[fd] = (uint8_t)(edge != 0);
@@ -33,6 +46,7 @@ void shim_net_forget(int fd) {
     if (fd < 0 || fd >= SOCKETS_MAX) return;
     connection_state[fd] = HEALTHY;
     edge_triggered[fd] = 0;
+    socket_kind[fd] = 0;
 }
 
 static struct fault_network_decision network_op(uint32_t call, int op, uint64_t length,
@@ -89,6 +103,12 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
     *flip_seed = 0;
     if (faulted_connection(fd, op, *length, &result)) return result;
     struct fault_network_decision verdict = network_op(call, op, *length, caller);
+    /* Datagrams have no connection to close or leave half open, and a datagram is never cut:
+     * there only latency, bit flips, EINTR and spurious readiness apply. */
+    if (is_datagram(fd) && (verdict.verdict == FAULT_NETWORK_FIN || verdict.verdict == FAULT_NETWORK_RST ||
+                            verdict.verdict == FAULT_NETWORK_HALF_OPEN ||
+                            verdict.verdict == FAULT_NETWORK_SHORT))
+        return 0;
     switch (verdict.verdict) {
     case FAULT_NETWORK_EINTR: return -EINTR;
     case FAULT_NETWORK_FIN: close_connection(fd, 0); break;
