@@ -26,6 +26,7 @@ static void chaos_draw(struct sched_core *core) {
 void sched_core_init(struct sched_core *core, uint64_t seed, const struct sched_config *config) {
     memset(core, 0, sizeof(*core));
     core->seed = seed;
+    core->stream_seed = seed;
     core->config = *config;
     sched_clock_init(&core->clock, config);
     sched_hash_init(&core->hash);
@@ -404,7 +405,26 @@ static void handle_thread_exit(struct sched_core *core, const struct sched_reque
     if (next < 0) decision->result = SCHED_RESULT_DEADLOCK;
 }
 
-void sched_core_after_fork(struct sched_core *core, uint32_t survivor) {
+void sched_core_reseed_streams(struct sched_core *core, uint64_t stream_seed) {
+    core->stream_seed = stream_seed;
+    for (uint32_t stream = 1; stream < SCHED_STREAM_COUNT; stream++)
+        sched_prng_stream(&core->streams[stream], stream_seed, stream);
+    sched_hash_u64(&core->hash, stream_seed);
+    if (core->config.threads_chaos) chaos_draw(core);
+}
+
+void sched_core_forked(struct sched_core *core) {
+    core->forks++;
+}
+
+uint64_t sched_core_child_seed(const struct sched_core *core) {
+    /* The n-th child (n = forks + 1, the parent counts after the fork) of streams S draws from
+     * splitmix64(S ^ n * golden ratio): deterministic, and distinct from parent and siblings. */
+    uint64_t mix = core->stream_seed ^ ((core->forks + 1) * 0x9e3779b97f4a7c15ull);
+    return sched_splitmix64(&mix);
+}
+
+uint64_t sched_core_after_fork(struct sched_core *core, uint32_t survivor) {
     MOON_ASSERT(survivor < core->thread_count);
     for (uint32_t t = 0; t < core->thread_count; t++) {
         if (t == survivor || core->threads[t].state == SCHED_THREAD_UNUSED) continue;
@@ -414,6 +434,10 @@ void sched_core_after_fork(struct sched_core *core, uint32_t survivor) {
     core->threads_alive = 1;
     core->external_waiters = 0;
     if (core->threads[survivor].state == SCHED_THREAD_EXTERNAL) core->external_waiters = 1;
+    uint64_t child_seed = sched_core_child_seed(core);
+    core->forks = 0;
+    sched_core_reseed_streams(core, child_seed);
+    return child_seed;
 }
 
 static void record(struct sched_core *core, const struct sched_request *request,

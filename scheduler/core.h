@@ -57,6 +57,8 @@ struct sched_core {
     struct sched_event_queue timers;
     struct fault_storage_device storage_device;
     uint32_t crashed;
+    uint64_t stream_seed;     /* what the streams were derived from (a child's differs) */
+    uint64_t forks;           /* children forked so far: numbers the next child's streams */
     uint32_t external_waiters;
     uint32_t polled;          /* the outside world was just polled: timers may fire */
     uint32_t since_poll;      /* decisions since the last poll, while threads wait outside */
@@ -77,8 +79,17 @@ int sched_core_site_active(struct sched_core *core, uint64_t site_key);
 /* How long the shim's poll of the outside world may wait, in ns: 0 when the simulation could go
  * on without it (a thread is runnable or a timer is pending), -1 for "until something happens". */
 int64_t sched_core_poll_timeout(const struct sched_core *core);
-/* In the child of a fork: only `survivor` exists there; every other thread is forgotten. */
-void sched_core_after_fork(struct sched_core *core, uint32_t survivor);
+/* In the child of a fork: only `survivor` exists there; every other thread is forgotten, and
+ * the child's streams are derived from the parent's and the fork's number (its seed returned),
+ * so parent and child, and two children, never draw the same values. */
+uint64_t sched_core_after_fork(struct sched_core *core, uint32_t survivor);
+/* The seed of the streams of the next child (what sched_core_after_fork will derive). */
+uint64_t sched_core_child_seed(const struct sched_core *core);
+/* In the parent, after a fork: the next child gets the next number. */
+void sched_core_forked(struct sched_core *core);
+/* The streams of a process started by execve from a simulated one (its seed derived as in
+ * sched_core_after_fork): replaces every stream, keeps clocks and threads. */
+void sched_core_reseed_streams(struct sched_core *core, uint64_t stream_seed);
 /* The stream for a purpose, for the fault models and the shim's own expansions. */
 struct sched_prng *sched_core_stream(struct sched_core *core, enum sched_stream stream);
 

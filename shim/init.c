@@ -152,13 +152,53 @@ void shim_set_trap_caller(uintptr_t caller) {
     trap_caller = caller;
 }
 
+/* MOONSHIM_STREAM_SEED, reserved at start-up with room for 16 hex digits: a forked child writes
+ * its derived seed there in place (no malloc: glibc holds its allocator locks across fork), so a
+ * program it execs draws from the child's streams, not the parent's. */
+static char *stream_seed_text;
+
+static void reserve_stream_seed_variable(void) {
+    if (!getenv("MOONSHIM_STREAM_SEED")) setenv("MOONSHIM_STREAM_SEED", "0000000000000000", 1);
+    stream_seed_text = getenv("MOONSHIM_STREAM_SEED");
+    if (stream_seed_text && strlen(stream_seed_text) != 16) stream_seed_text = 0;
+}
+
+static void write_stream_seed(uint64_t seed) {
+    static const char hex[] = "0123456789abcdef";
+    if (!stream_seed_text) return;
+    for (int i = 15; i >= 0; i--, seed >>= 4) stream_seed_text[i] = hex[seed & 15];
+}
+
 void shim_after_fork_child(void) {
     /* Only the forking thread exists in the child; the core must forget the others, and the
      * child must not write the parent's trace or report. The lock may have been held by another
      * thread of the parent at the fork: the child starts it free. */
     core_lock = 0;
-    sched_core_after_fork(&core, (uint32_t)shim_thread_self());
+    write_stream_seed(sched_core_after_fork(&core, (uint32_t)shim_thread_self()));
     shim_trace_forget_in_child();
+}
+
+/* A vfork-style child (posix_spawn, system) shares our memory until it execs: the program it
+ * execs finds its own seed in the variable, which the parent puts back afterwards. */
+static char spawn_saved[17];
+
+void shim_before_spawn(void) {
+    lock_core();
+    uint64_t child_seed = sched_core_child_seed(&core);
+    unlock_core();
+    if (stream_seed_text) memcpy(spawn_saved, stream_seed_text, 17);
+    write_stream_seed(child_seed);
+}
+
+void shim_after_spawn(void) {
+    if (stream_seed_text) memcpy(stream_seed_text, spawn_saved, 17);
+    shim_after_fork_parent();
+}
+
+void shim_after_fork_parent(void) {
+    lock_core();
+    sched_core_forked(&core);
+    unlock_core();
 }
 
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail) {
@@ -387,6 +427,16 @@ static void initialize(void) {
     shim_trace_header(continuing);
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
     mark_owner();
+    /* A process started by execve from a simulated child draws from that child's streams. */
+    const char *inherited = getenv("MOONSHIM_STREAM_SEED");
+    uint64_t stream_seed = 0;
+    if (!continuing && inherited && strlen(inherited) == 16) {
+        char prefixed[19] = "0x";
+        memcpy(prefixed + 2, inherited, 17);
+        if (sched_text_parse_u64(prefixed, &stream_seed) == 0 && stream_seed != 0)
+            sched_core_reseed_streams(&core, stream_seed);
+    }
+    reserve_stream_seed_variable();
     shim_thread_init_main();
     if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");

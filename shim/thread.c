@@ -178,7 +178,10 @@ long shim_emulate_clone(long number, long long *registers) {
     if (vfork_child || !(flags & CLONE_VM) || !stack_top) {
         /* fork-like (own memory) or a shared stack: the child returns through this handler. */
         long result = shim_syscall(number, raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]);
-        if (result == 0 && !(flags & CLONE_VM) && !vfork_child) shim_after_fork_child();
+        if (!(flags & CLONE_VM) && !vfork_child) {
+            if (result == 0) shim_after_fork_child();
+            else if (result > 0) shim_after_fork_parent();
+        }
         return result;
     }
     int is_thread = (flags & CLONE_THREAD) != 0;
@@ -187,6 +190,7 @@ long shim_emulate_clone(long number, long long *registers) {
                    "unsupported: clone(CLONE_THREAD) without CLONE_SETTLS: the shim keeps per-thread "
                    "state in thread-local storage (pthread_create always sets it)");
     int32_t thread = is_thread ? register_thread() : -1;
+    if (!is_thread) shim_before_spawn();
     uint64_t child_sp = prepare_child_stack(stack_top, registers, thread);
     long result;
     if (number == SYS_clone3) {
@@ -198,6 +202,7 @@ long shim_emulate_clone(long number, long long *registers) {
     }
     if (!is_thread) {
         vfork_child = 0; /* we are the parent again; the child may have set it in shared TLS */
+        shim_after_spawn();
         return result;
     }
     if (result < 0) {
@@ -362,7 +367,10 @@ SHIM_READS_PROGRAM_MEMORY long shim_emulate_futex(const long args[6]) {
  * signal frame the parent returns through. POSIX allows vfork to be fork, so it is one here. */
 long shim_emulate_vfork(void) {
     long result = shim_syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
-    if (result == 0 && !vfork_child) shim_after_fork_child();
+    if (!vfork_child) {
+        if (result == 0) shim_after_fork_child();
+        else if (result > 0) shim_after_fork_parent();
+    }
     return result;
 }
 
