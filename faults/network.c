@@ -1,13 +1,6 @@
 /* network.c: socket latency and faults. */
 #include "network.h"
 
-static int draw(struct sched_prng *stream, int64_t probability_q32) {
-    uint32_t value = (uint32_t)(sched_prng_next(stream) >> 32);
-    if (probability_q32 <= 0) return 0;
-    if (probability_q32 >= SCHED_PROBABILITY_ONE) return 1;
-    return value < (uint32_t)probability_q32;
-}
-
 static int64_t between(struct sched_prng *stream, int64_t low, int64_t high) {
     if (high <= low) return low;
     return low + (int64_t)sched_prng_below(stream, (uint64_t)(high - low) + 1);
@@ -60,17 +53,17 @@ void fault_network_decide(const struct sched_config *config, struct sched_prng *
     decision->verdict = FAULT_NETWORK_OK;
     decision->parameter = 0;
     decision->latency_ns = latency(config, stream, op);
-    int clog = draw(stream, config->network_clog);
-    int refused = draw(stream, config->network_connect_refused);
-    int hang = draw(stream, config->network_connect_hang);
-    int close = draw(stream, config->network_close);
-    int rst = draw(stream, config->network_close_rst);
-    int half_open = draw(stream, config->network_half_open);
-    int short_transfer = draw(stream, config->network_short);
-    int bit_flip = draw(stream, config->network_bit_flip);
-    int interrupted = draw(stream, config->network_eintr);
-    int spurious = draw(stream, config->network_spurious_ready);
-    int accept_error = draw(stream, config->network_accept_error);
+    int clog = sched_prng_draw_q32(stream, config->network_clog);
+    int refused = sched_prng_draw_q32(stream, config->network_connect_refused);
+    int hang = sched_prng_draw_q32(stream, config->network_connect_hang);
+    int close = sched_prng_draw_q32(stream, config->network_close);
+    int rst = sched_prng_draw_q32(stream, config->network_close_rst);
+    int half_open = sched_prng_draw_q32(stream, config->network_half_open);
+    int short_transfer = sched_prng_draw_q32(stream, config->network_short);
+    int bit_flip = sched_prng_draw_q32(stream, config->network_bit_flip);
+    int interrupted = sched_prng_draw_q32(stream, config->network_eintr);
+    int spurious = sched_prng_draw_q32(stream, config->network_spurious_ready);
+    int accept_error = sched_prng_draw_q32(stream, config->network_accept_error);
     uint64_t parameter = sched_prng_next(stream);
     int64_t clog_ns = between(stream, 100000000, 300000000); /* drawn either way: no shifts */
     if (clog) decision->latency_ns += clog_ns;

@@ -41,22 +41,15 @@ static int64_t latency(const struct sched_config *config, struct sched_prng *str
     return (start - now_ns) + base + transfer + stall;
 }
 
-/* Every family draws once per operation whether it is enabled or not, so the operations one
- * family strikes do not depend on which other families are on. */
-static int draw(struct sched_prng *stream, int64_t probability_q32) {
-    uint32_t value = (uint32_t)(sched_prng_next(stream) >> 32);
-    if (probability_q32 <= 0) return 0;
-    if (probability_q32 >= SCHED_PROBABILITY_ONE) return 1;
-    return value < (uint32_t)probability_q32;
-}
-
+/* Every family draws once per operation whether it is enabled or not (sched_prng_draw_q32), so
+ * the operations one family strikes do not depend on which other families are on. */
 static void decide_write(const struct sched_config *config, struct sched_prng *stream,
                          uint64_t length, struct fault_storage_decision *decision) {
-    int error = draw(stream, config->storage_write_error);
-    int short_write = draw(stream, config->storage_short_write);
-    int corrupt = draw(stream, config->storage_write_corruption);
-    int misdirect = draw(stream, config->storage_misdirected_write);
-    int phantom = draw(stream, config->storage_phantom_write);
+    int error = sched_prng_draw_q32(stream, config->storage_write_error);
+    int short_write = sched_prng_draw_q32(stream, config->storage_short_write);
+    int corrupt = sched_prng_draw_q32(stream, config->storage_write_corruption);
+    int misdirect = sched_prng_draw_q32(stream, config->storage_misdirected_write);
+    int phantom = sched_prng_draw_q32(stream, config->storage_phantom_write);
     uint64_t parameter = sched_prng_next(stream);
     decision->parameter = parameter;
     if (error) {
@@ -120,15 +113,15 @@ void fault_storage_decide(const struct sched_config *config, struct sched_prng *
     if (op == FAULT_STORAGE_WRITE) {
         decide_write(config, stream, length, decision);
     } else if (op == FAULT_STORAGE_READ) {
-        int corrupt = draw(stream, config->storage_read_corruption);
-        int misdirect = draw(stream, config->storage_misdirected_read);
+        int corrupt = sched_prng_draw_q32(stream, config->storage_read_corruption);
+        int misdirect = sched_prng_draw_q32(stream, config->storage_misdirected_read);
         uint64_t parameter = sched_prng_next(stream);
         if (corrupt || misdirect) {
             decision->verdict = corrupt ? FAULT_STORAGE_CORRUPT : FAULT_STORAGE_MISDIRECT;
             decision->parameter = parameter;
         }
     } else if (op == FAULT_STORAGE_SYNC) {
-        if (draw(stream, config->storage_sync_failure)) decision->verdict = FAULT_STORAGE_SYNC_FAIL;
+        if (sched_prng_draw_q32(stream, config->storage_sync_failure)) decision->verdict = FAULT_STORAGE_SYNC_FAIL;
     }
 }
 

@@ -75,3 +75,10 @@ void sched_prng_fill(struct sched_prng *prng, void *buffer, size_t length) {
         }
     }
 }
+
+int sched_prng_draw_q32(struct sched_prng *prng, int64_t probability_q32) {
+    uint32_t value = (uint32_t)(sched_prng_next(prng) >> 32);
+    if (probability_q32 <= 0) return 0;
+    if (probability_q32 >= (1ll << 32)) return 1;
+    return value < (uint32_t)probability_q32;
+}

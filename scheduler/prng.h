@@ -38,6 +38,9 @@ uint64_t sched_prng_below(struct sched_prng *prng, uint64_t bound);
 uint64_t sched_prng_range(struct sched_prng *prng, uint64_t low, uint64_t high);
 /* True with probability numerator / 2^32. */
 int sched_prng_chance(struct sched_prng *prng, uint32_t probability_q32);
+/* True with probability probability_q32 / 2^32 (0 and above 2^32 included), always drawing
+ * exactly one value: which draws a fault family takes never depends on whether it is on. */
+int sched_prng_draw_q32(struct sched_prng *prng, int64_t probability_q32);
 /* Fill a buffer: the bytes depend only on the generator state, little-endian on every host. */
 void sched_prng_fill(struct sched_prng *prng, void *buffer, size_t length);
 

@@ -354,17 +354,6 @@ static struct fault_storage_decision storage_op(uint32_t call, int op, uint64_t 
     return verdict;
 }
 
-static void flip_bits(unsigned char *bytes, uint64_t length, uint64_t seed) {
-    if (length == 0) return;
-    struct sched_prng prng;
-    sched_prng_seed(&prng, seed);
-    uint64_t flips = sched_prng_range(&prng, 1, 32);
-    for (uint64_t i = 0; i < flips; i++) {
-        uint64_t bit = sched_prng_below(&prng, length * 8);
-        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
-    }
-}
-
 /* A modelled directory's path, kept outside the log (which compaction moves); its index + 1, or
  * 0 when the table is full (its fsync then commits nothing, the safe side). */
 static int remember_directory(const char *absolute) {
@@ -468,7 +457,7 @@ long shim_file_write(uint32_t call, int fd, const void *buffer, size_t length, i
     if (verdict.verdict == FAULT_STORAGE_CORRUPT && count > 0) {
         uint64_t copy_at = arena_take(count);
         memcpy(arena + copy_at, buffer, count);
-        flip_bits((unsigned char *)arena + copy_at, count, verdict.parameter);
+        shim_flip_bits((unsigned char *)arena + copy_at, count, verdict.parameter);
         data = arena + copy_at;
     }
     long written = shim_syscall4(SYS_pwrite64, file->own_fd, data, count, landing);
@@ -503,7 +492,7 @@ long shim_file_read(uint32_t call, int fd, void *buffer, size_t length, int64_t 
     }
     long got = shim_syscall4(SYS_pread64, files[index].own_fd, buffer, length, source);
     if (got < 0) return got;
-    if (verdict.verdict == FAULT_STORAGE_CORRUPT) flip_bits(buffer, (uint64_t)got, verdict.parameter);
+    if (verdict.verdict == FAULT_STORAGE_CORRUPT) shim_flip_bits(buffer, (uint64_t)got, verdict.parameter);
     if (offset < 0) {
         /* As if read where asked: the position moves by what a correct read would return. */
         int64_t size = file_size(files[index].own_fd);

@@ -41,6 +41,14 @@ void shim_write_all(int fd, const char *bytes, size_t length) {
     }
 }
 
+long shim_set_errno_value(long result) {
+    if (result < 0) {
+        errno = (int)-result;
+        return -1;
+    }
+    return result;
+}
+
 _Noreturn void shim_exit(int status) {
     for (;;) shim_syscall1(SYS_exit_group, status);
 }

@@ -31,14 +31,6 @@
 
 long shim_random_read(int fd, void *buffer, size_t length);
 
-static long set_errno(long result) {
-    if (result < 0) {
-        errno = (int)-result;
-        return -1;
-    }
-    return result;
-}
-
 /* The shim starts in its constructor, never lazily from an interposer: an interposed call can
  * come from inside another library's own initialization (jemalloc opens files while holding its
  * init lock), and starting there would re-enter that library. Calls before the start pass
@@ -60,7 +52,7 @@ static void classify_opened(int fd, const char *path) {
 }
 
 static int open_at(int directory, const char *path, int flags, mode_t mode) {
-    if (!is_running()) return (int)set_errno(shim_syscall4(SYS_openat, directory, path, flags, mode));
+    if (!is_running()) return (int)shim_set_errno(shim_syscall4(SYS_openat, directory, path, flags, mode));
     /* A modelled file: learn whether O_CREAT will create it, and keep O_TRUNC's old contents in
      * the undo log by truncating after the open instead of during it. */
     char absolute[512];
@@ -81,7 +73,7 @@ static int open_at(int directory, const char *path, int flags, mode_t mode) {
         else if (truncate)
             shim_syscall2(SYS_ftruncate, fd, 0);
     }
-    return (int)set_errno(fd);
+    return (int)shim_set_errno(fd);
 }
 
 MOON_API int creat(const char *path, mode_t mode) {
@@ -175,11 +167,11 @@ static void wait_ready(int fd, short events, int nonblocking, const char *what) 
 
 MOON_API ssize_t read(int fd, void *buffer, size_t length) {
     if (reads_random(fd)) return shim_random_read(fd, buffer, length);
-    if (shim_file_is_modelled(fd)) return set_errno(shim_file_read(SYS_read, fd, buffer, length, -1, CALLER));
+    if (shim_file_is_modelled(fd)) return shim_set_errno(shim_file_read(SYS_read, fd, buffer, length, -1, CALLER));
     if (is_running() && shim_fd_is_socket(fd))
-        return set_errno(socket_receive(SYS_read, fd, buffer, length, 0, 0, 0, CALLER));
+        return shim_set_errno(socket_receive(SYS_read, fd, buffer, length, 0, 0, 0, CALLER));
     wait_ready(fd, POLLIN, 0, "read");
-    return set_errno(shim_syscall3(SYS_read, fd, buffer, length));
+    return shim_set_errno(shim_syscall3(SYS_read, fd, buffer, length));
 }
 
 MOON_API ssize_t __read_chk(int fd, void *buffer, size_t length, size_t buffer_size) {
@@ -190,10 +182,10 @@ MOON_API ssize_t __read_chk(int fd, void *buffer, size_t length, size_t buffer_s
 MOON_API ssize_t pread(int fd, void *buffer, size_t length, off_t offset) {
     if (reads_random(fd)) return shim_random_read(fd, buffer, length);
     if (shim_file_is_modelled(fd)) {
-        if (offset < 0) return set_errno(-EINVAL);
-        return set_errno(shim_file_read(SYS_pread64, fd, buffer, length, offset, CALLER));
+        if (offset < 0) return shim_set_errno(-EINVAL);
+        return shim_set_errno(shim_file_read(SYS_pread64, fd, buffer, length, offset, CALLER));
     }
-    return set_errno(shim_syscall4(SYS_pread64, fd, buffer, length, offset));
+    return shim_set_errno(shim_syscall4(SYS_pread64, fd, buffer, length, offset));
 }
 
 MOON_API ssize_t pread64(int fd, void *buffer, size_t length, off_t offset) {
@@ -205,7 +197,7 @@ MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
         ssize_t total = 0;
         for (int i = 0; i < count; i++) {
             long got = shim_file_read(SYS_readv, fd, vector[i].iov_base, vector[i].iov_len, -1, CALLER);
-            if (got < 0) return total > 0 ? total : set_errno(got);
+            if (got < 0) return total > 0 ? total : shim_set_errno(got);
             total += got;
             if ((size_t)got < vector[i].iov_len) break;
         }
@@ -213,9 +205,9 @@ MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
     }
     if (!reads_random(fd)) {
         wait_ready(fd, POLLIN, 0, "readv");
-        return set_errno(shim_syscall3(SYS_readv, fd, vector, count));
+        return shim_set_errno(shim_syscall3(SYS_readv, fd, vector, count));
     }
-    if (count < 0 || count > IOV_MAX) return set_errno(-EINVAL);
+    if (count < 0 || count > IOV_MAX) return shim_set_errno(-EINVAL);
     ssize_t total = 0;
     for (int i = 0; i < count; i++)
         total += shim_random_read(fd, vector[i].iov_base, vector[i].iov_len);
@@ -261,12 +253,12 @@ static long socket_send(long number, int fd, const void *buffer, size_t length, 
 }
 
 MOON_API ssize_t recv(int fd, void *buffer, size_t length, int flags) {
-    return set_errno(socket_receive(SYS_recvfrom, fd, buffer, length, flags, 0, 0, CALLER));
+    return shim_set_errno(socket_receive(SYS_recvfrom, fd, buffer, length, flags, 0, 0, CALLER));
 }
 
 MOON_API ssize_t recvfrom(int fd, void *buffer, size_t length, int flags, struct sockaddr *from,
                           socklen_t *from_length) {
-    return set_errno(socket_receive(SYS_recvfrom, fd, buffer, length, flags, (long)from,
+    return shim_set_errno(socket_receive(SYS_recvfrom, fd, buffer, length, flags, (long)from,
                                     (long)from_length, CALLER));
 }
 
@@ -279,18 +271,18 @@ MOON_API ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
         uint64_t flip_seed;
         long early = shim_net_before(SYS_recvmsg, fd, FAULT_NETWORK_READ, &length, nonblocking,
                                      CALLER, &flip_seed);
-        if (early != 0) return set_errno(early);
+        if (early != 0) return shim_set_errno(early);
     }
-    return set_errno(shim_syscall3(SYS_recvmsg, fd, message, flags));
+    return shim_set_errno(shim_syscall3(SYS_recvmsg, fd, message, flags));
 }
 
 MOON_API ssize_t send(int fd, const void *buffer, size_t length, int flags) {
-    return set_errno(socket_send(SYS_sendto, fd, buffer, length, flags, 0, 0, CALLER));
+    return shim_set_errno(socket_send(SYS_sendto, fd, buffer, length, flags, 0, 0, CALLER));
 }
 
 MOON_API ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
                         const struct sockaddr *to, socklen_t to_length) {
-    return set_errno(socket_send(SYS_sendto, fd, buffer, length, flags, (long)to, to_length, CALLER));
+    return shim_set_errno(socket_send(SYS_sendto, fd, buffer, length, flags, (long)to, to_length, CALLER));
 }
 
 MOON_API ssize_t sendmsg(int fd, const struct msghdr *message, int flags) {
@@ -300,22 +292,22 @@ MOON_API ssize_t sendmsg(int fd, const struct msghdr *message, int flags) {
         uint64_t flip_seed;
         long early = shim_net_before(SYS_sendmsg, fd, FAULT_NETWORK_WRITE, &length,
                                      is_nonblocking(fd, flags), CALLER, &flip_seed);
-        if (early != 0) return set_errno(early);
+        if (early != 0) return shim_set_errno(early);
     }
-    return set_errno(shim_syscall3(SYS_sendmsg, fd, message, flags));
+    return shim_set_errno(shim_syscall3(SYS_sendmsg, fd, message, flags));
 }
 
 MOON_API int connect(int fd, const struct sockaddr *address, socklen_t length) {
-    if (!is_running()) return (int)set_errno(shim_syscall3(SYS_connect, fd, address, length));
+    if (!is_running()) return (int)shim_set_errno(shim_syscall3(SYS_connect, fd, address, length));
     shim_net_forget(fd); /* a new connection starts healthy */
-    return (int)set_errno(shim_net_connect(fd, address, length, is_nonblocking(fd, 0), CALLER));
+    return (int)shim_set_errno(shim_net_connect(fd, address, length, is_nonblocking(fd, 0), CALLER));
 }
 
 MOON_API int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
     wait_ready(fd, POLLIN, 0, "accept");
     if (is_running()) {
         long refused = shim_net_accept_fault(fd, CALLER);
-        if (refused != 0) return (int)set_errno(refused);
+        if (refused != 0) return (int)shim_set_errno(refused);
     }
     long result = shim_syscall4(SYS_accept4, fd, address, length, flags);
     if (result >= 0) {
@@ -323,7 +315,7 @@ MOON_API int accept4(int fd, struct sockaddr *address, socklen_t *length, int fl
         shim_net_forget((int)result);
         if (is_running()) shim_net_no_delay((int)result);
     }
-    return (int)set_errno(result);
+    return (int)shim_set_errno(result);
 }
 
 MOON_API int accept(int fd, struct sockaddr *address, socklen_t *length) {
@@ -333,18 +325,18 @@ MOON_API int accept(int fd, struct sockaddr *address, socklen_t *length) {
 /* The fast path of the trapped write family (emulate.c does the same for glibc's own calls). */
 MOON_API ssize_t write(int fd, const void *buffer, size_t length) {
     if (shim_file_is_modelled(fd) && is_running())
-        return set_errno(shim_file_write(SYS_write, fd, buffer, length, -1, CALLER));
+        return shim_set_errno(shim_file_write(SYS_write, fd, buffer, length, -1, CALLER));
     if (is_running() && shim_fd_is_socket(fd))
-        return set_errno(socket_send(SYS_write, fd, buffer, length, 0, 0, 0, CALLER));
-    return set_errno(shim_syscall3(SYS_write, fd, buffer, length));
+        return shim_set_errno(socket_send(SYS_write, fd, buffer, length, 0, 0, 0, CALLER));
+    return shim_set_errno(shim_syscall3(SYS_write, fd, buffer, length));
 }
 
 MOON_API ssize_t pwrite(int fd, const void *buffer, size_t length, off_t offset) {
     if (shim_file_is_modelled(fd) && is_running()) {
-        if (offset < 0) return set_errno(-EINVAL);
-        return set_errno(shim_file_write(SYS_pwrite64, fd, buffer, length, offset, CALLER));
+        if (offset < 0) return shim_set_errno(-EINVAL);
+        return shim_set_errno(shim_file_write(SYS_pwrite64, fd, buffer, length, offset, CALLER));
     }
-    return set_errno(shim_syscall4(SYS_pwrite64, fd, buffer, length, offset));
+    return shim_set_errno(shim_syscall4(SYS_pwrite64, fd, buffer, length, offset));
 }
 
 MOON_API ssize_t pwrite64(int fd, const void *buffer, size_t length, off_t offset) {
@@ -352,13 +344,13 @@ MOON_API ssize_t pwrite64(int fd, const void *buffer, size_t length, off_t offse
 }
 
 MOON_API int close(int fd) {
-    if (shim_fd_kind(fd) == SHIM_FD_SHIM) return (int)set_errno(-EBADF);
+    if (shim_fd_kind(fd) == SHIM_FD_SHIM) return (int)shim_set_errno(-EBADF);
     long result = shim_syscall1(SYS_close, fd);
     shim_fd_forget(fd);
     shim_timerfd_closed(fd);
     shim_file_closed(fd);
     shim_net_forget(fd);
-    return (int)set_errno(result);
+    return (int)shim_set_errno(result);
 }
 
 /* If the program asks for one of the shim's own descriptor numbers as a dup target, move the
@@ -375,17 +367,17 @@ MOON_API int dup(int fd) {
     long result = shim_syscall1(SYS_dup, fd);
     if (result >= 0) shim_fd_copy(fd, (int)result);
     if (result >= 0) shim_file_duplicated(fd, (int)result);
-    return (int)set_errno(result);
+    return (int)shim_set_errno(result);
 }
 
 MOON_API int dup2(int fd, int target) {
-    if (fd == target) return (int)set_errno(shim_syscall2(SYS_fcntl, fd, F_GETFD) < 0 ? -EBADF : fd);
+    if (fd == target) return (int)shim_set_errno(shim_syscall2(SYS_fcntl, fd, F_GETFD) < 0 ? -EBADF : fd);
     make_room(target);
     long result = shim_syscall3(SYS_dup3, fd, target, 0);
     if (result >= 0) shim_fd_copy(fd, target);
     if (result >= 0) shim_file_duplicated(fd, target);
     if (result >= 0) shim_net_forget(target);
-    return (int)set_errno(result);
+    return (int)shim_set_errno(result);
 }
 
 MOON_API int dup3(int fd, int target, int flags) {
@@ -394,17 +386,17 @@ MOON_API int dup3(int fd, int target, int flags) {
     if (result >= 0) shim_fd_copy(fd, target);
     if (result >= 0) shim_file_duplicated(fd, target);
     if (result >= 0) shim_net_forget(target);
-    return (int)set_errno(result);
+    return (int)shim_set_errno(result);
 }
 
 MOON_API int epoll_create1(int flags) {
     long result = shim_syscall1(SYS_epoll_create1, flags);
     if (result >= 0 && is_running()) shim_fd_set_kind((int)result, SHIM_FD_EPOLL);
-    return (int)set_errno(result);
+    return (int)shim_set_errno(result);
 }
 
 MOON_API int epoll_create(int size) {
-    if (size <= 0) return (int)set_errno(-EINVAL);
+    if (size <= 0) return (int)shim_set_errno(-EINVAL);
     return epoll_create1(0);
 }
 
@@ -415,26 +407,26 @@ MOON_API int epoll_ctl(int epoll_fd, int operation, int fd, struct epoll_event *
     if (result == 0) shim_timerfd_note_epoll(epoll_fd, fd, operation != EPOLL_CTL_DEL);
     if (result == 0 && operation == EPOLL_CTL_ADD) shim_fd_epoll_adjust(epoll_fd, 1);
     if (result == 0 && operation == EPOLL_CTL_DEL) shim_fd_epoll_adjust(epoll_fd, -1);
-    return (int)set_errno(result);
+    return (int)shim_set_errno(result);
 }
 
 /* timerfd: virtual timers behind an eventfd (timerfd.c). */
 MOON_API int timerfd_create(int clock_id, int flags) {
-    if (!is_running()) return (int)set_errno(shim_syscall2(SYS_timerfd_create, clock_id, flags));
-    return (int)set_errno(shim_timerfd_create(clock_id, flags));
+    if (!is_running()) return (int)shim_set_errno(shim_syscall2(SYS_timerfd_create, clock_id, flags));
+    return (int)shim_set_errno(shim_timerfd_create(clock_id, flags));
 }
 
 MOON_API int timerfd_settime(int fd, int flags, const struct itimerspec *value,
                              struct itimerspec *old) {
     if (!is_running() || !shim_timerfd_is(fd))
-        return (int)set_errno(shim_syscall4(SYS_timerfd_settime, fd, flags, value, old));
-    return (int)set_errno(shim_timerfd_settime(fd, flags, value, old));
+        return (int)shim_set_errno(shim_syscall4(SYS_timerfd_settime, fd, flags, value, old));
+    return (int)shim_set_errno(shim_timerfd_settime(fd, flags, value, old));
 }
 
 MOON_API int timerfd_gettime(int fd, struct itimerspec *value) {
     if (!is_running() || !shim_timerfd_is(fd))
-        return (int)set_errno(shim_syscall2(SYS_timerfd_gettime, fd, value));
-    return (int)set_errno(shim_timerfd_gettime(fd, value));
+        return (int)shim_set_errno(shim_syscall2(SYS_timerfd_gettime, fd, value));
+    return (int)shim_set_errno(shim_timerfd_gettime(fd, value));
 }
 
 /* stdio on a random device: a cookie stream whose reads come from the seed. */
@@ -456,7 +448,7 @@ typedef FILE *(*fdopen_function)(int, const char *);
 
 static FILE *open_stream(const char *name, const char *path, const char *mode) {
     fopen_function real = (fopen_function)dlsym(RTLD_NEXT, name);
-    if (!real) return set_errno(-ENOSYS), (FILE *)0;
+    if (!real) return shim_set_errno(-ENOSYS), (FILE *)0;
     char absolute[512];
     int modelled = is_running() && shim_file_path_modelled(AT_FDCWD, path, absolute);
     struct stat status;
@@ -489,6 +481,6 @@ MOON_API FILE *fopen64(const char *path, const char *mode) {
 MOON_API FILE *fdopen(int fd, const char *mode) {
     if (reads_random(fd)) return random_stream(fd, mode);
     fdopen_function real = (fdopen_function)dlsym(RTLD_NEXT, "fdopen");
-    if (!real) return set_errno(-ENOSYS), (FILE *)0;
+    if (!real) return shim_set_errno(-ENOSYS), (FILE *)0;
     return real(fd, mode);
 }

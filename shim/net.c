@@ -86,17 +86,6 @@ static void close_connection(int fd, int reset) {
     connection_state[fd] = (uint8_t)(reset ? RESET : CLOSED_FIN);
 }
 
-static void flip_bits(unsigned char *bytes, uint64_t length, uint64_t seed) {
-    if (length == 0) return;
-    struct sched_prng prng;
-    sched_prng_seed(&prng, seed);
-    uint64_t flips = sched_prng_range(&prng, 1, 32);
-    for (uint64_t i = 0; i < flips; i++) {
-        uint64_t bit = sched_prng_below(&prng, length * 8);
-        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
-    }
-}
-
 long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblocking,
                      uintptr_t caller, uint64_t *flip_seed) {
     long result = 0;
@@ -126,7 +115,7 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
 }
 
 void shim_net_after_read(void *buffer, long got, uint64_t flip_seed) {
-    if (flip_seed && got > 0) flip_bits(buffer, (uint64_t)got, flip_seed);
+    if (flip_seed && got > 0) shim_flip_bits(buffer, (uint64_t)got, flip_seed);
 }
 
 void shim_net_no_delay(int fd) {

@@ -42,3 +42,15 @@ long shim_random_read(int fd, void *buffer, size_t length) {
     (void)fd;
     return (long)length;
 }
+
+/* Flips 1 to 32 bits of `bytes`, chosen by `seed` (storage and network corruption). */
+void shim_flip_bits(unsigned char *bytes, uint64_t length, uint64_t seed) {
+    if (length == 0) return;
+    struct sched_prng prng;
+    sched_prng_seed(&prng, seed);
+    uint64_t flips = sched_prng_range(&prng, 1, 32);
+    for (uint64_t i = 0; i < flips; i++) {
+        uint64_t bit = sched_prng_below(&prng, length * 8);
+        bytes[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+    }
+}

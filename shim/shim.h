@@ -16,6 +16,10 @@
 #include "../scheduler/core.h"
 
 #define MOON_API __attribute__((visibility("default")))
+
+/* The one place an interposer turns a -errno result into errno and -1. */
+#define shim_set_errno(result) shim_set_errno_value((long)(result))
+long shim_set_errno_value(long result);
 /* For functions that read memory the program owns (futex words): in a sanitized build the shim
  * would otherwise report the program's (or the sanitizer runtime's own) memory as bad. */
 #define SHIM_READS_PROGRAM_MEMORY __attribute__((no_sanitize("address")))
@@ -135,6 +139,8 @@ int shim_vdso_try_patch(void);
 /* random.c */
 long shim_emulate_getrandom(const long args[6]);
 void shim_random_rewrite_at_random(void);
+/* Flips 1 to 32 bits of bytes[0..length), chosen by seed; nothing when length is 0. */
+void shim_flip_bits(unsigned char *bytes, uint64_t length, uint64_t seed);
 /* fd.c */
 enum shim_fd_kind {
     SHIM_FD_OTHER = 0,

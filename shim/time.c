@@ -316,24 +316,16 @@ long shim_emulate_time(long number, const long args[6]) {
 /* PLT interposers. time() and gettimeofday() are IFUNCs resolved to the vDSO itself (vdso.c);
  * clock_gettime is here too so the common call skips glibc's indirection. sched_getcpu reads the
  * CPU number from the rseq area without any call, so it is replaced outright. */
-static long set_errno(long result) {
-    if (result < 0) {
-        errno = (int)-result;
-        return -1;
-    }
-    return result;
-}
-
 MOON_API int clock_gettime(clockid_t clock_id, struct timespec *value) {
     const long args[6] = {clock_id, (long)value};
-    if (shim_initialized != 2) return (int)set_errno(shim_syscall2(SYS_clock_gettime, clock_id, value));
-    return (int)set_errno(do_clock_gettime(args));
+    if (shim_initialized != 2) return (int)shim_set_errno(shim_syscall2(SYS_clock_gettime, clock_id, value));
+    return (int)shim_set_errno(do_clock_gettime(args));
 }
 
 MOON_API int gettimeofday(struct timeval *value, void *zone) {
     const long args[6] = {(long)value, (long)zone};
-    if (shim_initialized != 2) return (int)set_errno(shim_syscall2(SYS_gettimeofday, value, zone));
-    return (int)set_errno(do_gettimeofday(args));
+    if (shim_initialized != 2) return (int)shim_set_errno(shim_syscall2(SYS_gettimeofday, value, zone));
+    return (int)shim_set_errno(do_gettimeofday(args));
 }
 
 MOON_API time_t time(time_t *pointer) {
