@@ -42,6 +42,9 @@ void shim_write_all(int fd, const char *bytes, size_t length) {
 }
 
 long shim_set_errno_value(long result) {
+    /* The end of an intercepted call made through the PLT: pending signal handlers run here
+     * (signals.c). A blocking call they interrupt has its own EINTR path (wait.c). */
+    if (__builtin_expect(shim_initialized == 2, 1)) shim_signals_deliver(0);
     if (result < 0) {
         errno = (int)-result;
         return -1;
@@ -113,6 +116,7 @@ void shim_decide_no_switch(struct sched_request *request, struct sched_decision 
     shim_trace_event(request, decision);
     unlock_core();
     if (decision->flags & SCHED_DECISION_CRASH) shim_crash(request->call);
+    if (decision->flags & SCHED_DECISION_TERMINATE) shim_signals_request_terminate();
     if (decision->result == SCHED_RESULT_DEADLOCK) shim_thread_fatal_deadlock(&core);
     if (decision->result == SCHED_RESULT_LIVELOCK) shim_thread_fatal_livelock(&core, request->call);
 }
@@ -183,7 +187,9 @@ void shim_after_fork_child(void) {
      * thread of the parent at the fork: the child starts it free. */
     core_lock = 0;
     write_stream_seed(sched_core_after_fork(&core, (uint32_t)shim_thread_self()));
+    shim_thread_note_tid();
     shim_trace_forget_in_child();
+    shim_signals_after_fork_child();
 }
 
 /* A vfork-style child (posix_spawn, system) shares our memory until it execs: the program it
@@ -217,11 +223,43 @@ int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detai
     return (int64_t)decision.value;
 }
 
-void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
+/* A sleep's end as a monotonic instant (SCHED_DEADLINE_NEVER for never). */
+static int64_t monotonic_deadline(int64_t value, int64_t mode) {
+    if (value == SCHED_DEADLINE_NEVER) return SCHED_DEADLINE_NEVER;
+    int64_t now = core.clock.monotonic_ns, base = 0;
+    switch (mode) {
+    case SCHED_SLEEP_RELATIVE: base = now; break;
+    case SCHED_CLOCK_MONOTONIC: base = 0; break;
+    case SCHED_CLOCK_REALTIME: base = -core.clock.realtime_offset_ns; break;
+    case SCHED_CLOCK_TAI: base = -core.clock.realtime_offset_ns - 37 * 1000000000ll; break;
+    default: return SCHED_DEADLINE_NEVER;
+    }
+    int64_t deadline;
+    if (__builtin_add_overflow(base, value, &deadline)) return SCHED_DEADLINE_NEVER;
+    return deadline;
+}
+
+int shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
     struct sched_request request = {.kind = SCHED_REQ_SLEEP, .call = call, .arg = {value, mode}};
     struct sched_decision decision;
     shim_thread_note_wait(what);
+    /* A signal timer (alarm, setitimer) that expires first ends the sleep with EINTR when the
+     * thread can take its signal. */
+    int64_t deadline = monotonic_deadline(value, mode);
+    for (;;) {
+        int64_t timer = shim_signals_next_timer();
+        if (timer >= deadline || timer == SCHED_DEADLINE_NEVER) break;
+        struct sched_request until_timer = {.kind = SCHED_REQ_SLEEP, .call = call,
+                                            .arg = {timer, SCHED_CLOCK_MONOTONIC}};
+        shim_decide(&until_timer, &decision);
+        shim_signals_fire_due();
+        if (shim_signals_deliverable_here()) return -EINTR;
+        if (core.clock.monotonic_ns >= deadline) return 0;
+        request.arg[0] = deadline;
+        request.arg[1] = SCHED_CLOCK_MONOTONIC;
+    }
     shim_decide(&request, &decision);
+    return 0;
 }
 
 void shim_random_fill(uint32_t call, void *buffer, size_t length) {
