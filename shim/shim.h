@@ -199,8 +199,12 @@ void shim_trace_flush(void);
 void shim_trace_event(const struct sched_request *request, const struct sched_decision *decision);
 /* The program took descriptor `old` (dup2 onto it); the shim's file now lives at `new_fd`. */
 void shim_trace_relocated(int old, int new_fd);
-/* In the child of a fork: stop writing the parent's trace and report. */
-void shim_trace_forget_in_child(void);
+/* In the child of a fork: the child's own trace from now on (MOONSHIM_TRACE.<path>), no report. */
+void shim_trace_start_in_child(const char *process_path);
+/* init.c: this process's path in the run's tree ("" for the first, "2", "2.1", ...), and the
+ * trace file of a process with path `path` (0 without MOONSHIM_TRACE). */
+const char *shim_process_path(void);
+const char *shim_trace_path_for(const char *path, char *buffer, size_t size);
 void shim_trace_end(const char *reason, int64_t status, const char *error);
 /* report.c-like summary, written at the end of the run to MOONSHIM_REPORT. */
 int shim_report_try_open(const char *path);
