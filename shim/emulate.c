@@ -180,6 +180,8 @@ static const struct intercepted table[] = {
     {SYS_execveat, 1, "execveat", emulate_execve},
     {SYS_pause, 1, "pause", emulate_wait_for_signal},
     {SYS_rt_sigsuspend, 1, "rt_sigsuspend", emulate_wait_for_signal},
+    {SYS_wait4, 1, "wait4", shim_emulate_wait},
+    {SYS_waitid, 1, "waitid", shim_emulate_wait},
     {SYS_kill, 1, "kill", shim_emulate_kill},
     {SYS_tgkill, 1, "tgkill", shim_emulate_kill},
     {SYS_tkill, 1, "tkill", shim_emulate_kill},

@@ -245,6 +245,7 @@ void shim_after_fork_child(void) {
     sched_text_i64(&text, shim_syscall0(SYS_getpid));
     write_in_place(owner_pid_text, OWNER_PID_MAX, pid);
     shim_thread_note_tid();
+    shim_process_forget_children();
     shim_trace_start_in_child(process_path);
     shim_signals_after_fork_child();
 }
@@ -267,14 +268,15 @@ void shim_before_spawn(void) {
     write_in_place(owner_pid_text, OWNER_PID_MAX, "0");
 }
 
-void shim_after_spawn(void) {
+void shim_after_spawn(long child) {
     if (stream_seed_text) memcpy(stream_seed_text, spawn_saved, 17);
     write_in_place(process_path_text, PROCESS_PATH_MAX, process_path);
     if (owner_pid_text) memcpy(owner_pid_text, spawn_saved_owner, sizeof(spawn_saved_owner));
-    shim_after_fork_parent();
+    if (child > 0) shim_after_fork_parent(child);
 }
 
-void shim_after_fork_parent(void) {
+void shim_after_fork_parent(long child) {
+    shim_process_child_started(child);
     lock_core();
     sched_core_forked(&core);
     unlock_core();

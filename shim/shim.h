@@ -85,9 +85,13 @@ int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int
 void shim_settle(struct sched_decision *decision);
 /* In the child of a fork (clone without CLONE_VM). */
 void shim_after_fork_child(void);
-void shim_after_fork_parent(void);
+void shim_after_fork_parent(long child);
 void shim_before_spawn(void);
-void shim_after_spawn(void);
+void shim_after_spawn(long child);
+/* process.c: the children this process started (for waits), and wait4/waitid in the scheduler. */
+void shim_process_child_started(long pid);
+void shim_process_forget_children(void);
+long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
 /* Blocks the calling simulated thread: `mode` is SCHED_SLEEP_RELATIVE (value = duration) or the

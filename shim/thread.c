@@ -197,7 +197,7 @@ long shim_emulate_clone(long number, long long *registers) {
         long result = shim_syscall(number, raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]);
         if (!(flags & CLONE_VM) && !vfork_child) {
             if (result == 0) shim_after_fork_child();
-            else if (result > 0) shim_after_fork_parent();
+            else if (result > 0) shim_after_fork_parent(result);
         }
         return result;
     }
@@ -219,7 +219,7 @@ long shim_emulate_clone(long number, long long *registers) {
     }
     if (!is_thread) {
         vfork_child = 0; /* we are the parent again; the child may have set it in shared TLS */
-        shim_after_spawn();
+        shim_after_spawn(result);
         return result;
     }
     if (result < 0) {
@@ -386,7 +386,7 @@ long shim_emulate_vfork(void) {
     long result = shim_syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
     if (!vfork_child) {
         if (result == 0) shim_after_fork_child();
-        else if (result > 0) shim_after_fork_parent();
+        else if (result > 0) shim_after_fork_parent(result);
     }
     return result;
 }

@@ -149,7 +149,10 @@ static void poll_once(struct sched_decision *decision) {
         report(SCHED_REQ_EXTERNAL_READY, owner[i], decision);
         last_woken = owner[i];
     }
-    report(SCHED_REQ_EXTERNAL_DONE, waited, decision);
+    /* With time.external_wall, virtual time follows the wall time the wait took. Without, the
+     * outside world takes no virtual time: a run whose outside world answers the same (a child
+     * process, a scripted client) keeps the same clock and the same trace. */
+    report(SCHED_REQ_EXTERNAL_DONE, core->config.time_external_wall ? waited : 0, decision);
 }
 
 void shim_settle(struct sched_decision *decision) {
