@@ -155,6 +155,11 @@ static const char *fault_name(const struct sched_request *request,
                                           "short", "bit_flip", "eintr", "spurious", "aborted",
                                           "emfile"};
     if (decision->flags & SCHED_DECISION_CRASH) return "crash";
+    if (decision->flags & SCHED_DECISION_TERMINATE) return "terminate";
+    /* process.terminate_grace ran out: the shim sends SIGKILL (arg1 = 1: the simulation's). */
+    if (request->kind == SCHED_REQ_RECORD && request->call == SHIM_CALL_SIGNAL &&
+        request->arg[0] == 9 && request->arg[1] == 1)
+        return "kill";
     if (request->kind == SCHED_REQ_NETWORK) {
         if (decision->result <= 0 ||
             decision->result >= (int64_t)(sizeof(network) / sizeof(*network)))
