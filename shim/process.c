@@ -37,6 +37,12 @@ static void child_gone(long pid) {
     }
 }
 
+/* A simulated crash is the node's power loss: the children this process started die with it.
+ * (Their own children, and descendants that daemonized away, are not reached.) */
+void shim_process_kill_children(void) {
+    for (int i = 0; i < child_count; i++) shim_syscall2(SYS_kill, children[i], SIGKILL);
+}
+
 void shim_process_forget_children(void) {
     child_count = 0; /* a forked child has no children yet */
 }

@@ -91,6 +91,7 @@ void shim_after_spawn(long child);
 /* process.c: the children this process started (for waits), and wait4/waitid in the scheduler. */
 void shim_process_child_started(long pid);
 void shim_process_forget_children(void);
+void shim_process_kill_children(void);
 long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
@@ -233,6 +234,7 @@ long shim_file_link(uint32_t call, const long args[6], uintptr_t caller);
 long shim_file_mkdir(uint32_t call, const long args[6], uintptr_t caller);
 long shim_file_truncate(uint32_t call, int fd, int64_t length, uintptr_t caller);
 void shim_file_apply_crash(struct sched_core *core);
+void shim_file_after_fork_child(void);
 /* Whether fd is a modelled directory (its fsync commits metadata). */
 int shim_file_is_modelled_directory(int fd);
 /* The call site of the intercepted call being handled (set by the SIGSYS handler). */
