@@ -257,6 +257,7 @@ void shim_after_fork_child(void) {
     write_in_place(owner_pid_text, OWNER_PID_MAX, pid);
     shim_thread_note_tid();
     shim_process_forget_children();
+    shim_process_identity((int)core.config.process_virtual_pids, process_path);
     shim_file_after_fork_child();
     shim_config_for_child(&core.config);
     shim_trace_start_in_child(process_path);
@@ -281,18 +282,21 @@ void shim_before_spawn(void) {
     write_in_place(owner_pid_text, OWNER_PID_MAX, "0");
 }
 
-void shim_after_spawn(long child) {
+long shim_after_spawn(long child) {
     if (stream_seed_text) memcpy(stream_seed_text, spawn_saved, 17);
     write_in_place(process_path_text, PROCESS_PATH_MAX, process_path);
     if (owner_pid_text) memcpy(owner_pid_text, spawn_saved_owner, sizeof(spawn_saved_owner));
-    if (child > 0) shim_after_fork_parent(child);
+    return child > 0 ? shim_after_fork_parent(child) : child;
 }
 
-void shim_after_fork_parent(long child) {
-    shim_process_child_started(child);
+long shim_after_fork_parent(long child) {
+    char path[PROCESS_PATH_MAX + 1];
     lock_core();
+    child_path(core.forks + 1, path);
     sched_core_forked(&core);
     unlock_core();
+    shim_process_child_started(child);
+    return shim_process_child_virtual(child, path);
 }
 
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail) {
@@ -573,6 +577,7 @@ static void initialize(void) {
     shim_trace_header(continuing);
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
     reserve_process_variables();
+    shim_process_identity((int)config.process_virtual_pids, process_path);
     /* A process started by execve from a simulated child draws from that child's streams. */
     const char *inherited = getenv("MOONSHIM_STREAM_SEED");
     uint64_t stream_seed = 0;

@@ -85,13 +85,25 @@ int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int
 void shim_settle(struct sched_decision *decision);
 /* In the child of a fork (clone without CLONE_VM). */
 void shim_after_fork_child(void);
-void shim_after_fork_parent(long child);
+/* Returns what fork returns to the program (the child's virtual pid with process.virtual_pids). */
+long shim_after_fork_parent(long child);
 void shim_before_spawn(void);
-void shim_after_spawn(long child);
+long shim_after_spawn(long child);
 /* process.c: the children this process started (for waits), and wait4/waitid in the scheduler. */
 void shim_process_child_started(long pid);
 void shim_process_forget_children(void);
 void shim_process_kill_children(void);
+/* process.virtual_pids: this process's identity (path in the tree), the virtual pid of a path,
+ * a child's virtual pid (registers it; returns what fork returns to the program), translations,
+ * and the emulation of getpid/getppid/gettid. */
+void shim_process_identity(int enabled, const char *path);
+int shim_process_virtual_pids(void);
+long shim_process_virtual_pid_of(const char *path);
+long shim_process_child_virtual(long pid, const char *path);
+long shim_process_to_virtual(long pid);
+long shim_process_to_real(long pid);
+void shim_process_translate_arguments(long number, long args[6]);
+long shim_emulate_identity(long number, const long args[6]);
 long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
@@ -150,6 +162,7 @@ int shim_thread_self(void);
 /* The kernel tid of each simulated thread: note the caller's (after a fork); find by tid (-1). */
 void shim_thread_note_tid(void);
 int shim_thread_by_tid(long tid);
+long shim_thread_tid(int thread);
 /* True in a vfork-style child, where every call passes through unsimulated. */
 int shim_thread_passthrough(void);
 void shim_thread_give_turn(uint32_t next);

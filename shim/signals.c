@@ -411,6 +411,7 @@ static void run_handler(int signal_number, const siginfo_t *pending_siginfo, uin
         program_action[signal_number] = reset;
         shim_syscall4(SYS_rt_sigaction, signal_number, &reset, 0, KERNEL_SIGSET_SIZE);
     }
+    if (info.si_pid > 0) info.si_pid = (pid_t)shim_process_to_virtual(info.si_pid);
     uint64_t during = mask | action.mask;
     if (!(action.flags & (SA_NODEFER | SA_RESETHAND))) during |= SIGNAL_BIT(signal_number);
     set_mask(during);
@@ -487,7 +488,10 @@ long shim_emulate_wait_for_signal(long number, const long args[6], void *context
 /* kill, tgkill, tkill, rt_sigqueueinfo, rt_tgsigqueueinfo: performed; a signal the process
  * sent itself has reached the catcher by the time the call returns, and its handler runs at the
  * end of this call, as the kernel would run it before the call returned. */
-long shim_emulate_kill(long number, const long args[6]) {
+long shim_emulate_kill(long number, const long program_args[6]) {
+    long args[6] = {program_args[0], program_args[1], program_args[2],
+                    program_args[3], program_args[4], program_args[5]};
+    shim_process_translate_arguments(number, args);
     long self = shim_syscall0(SYS_getpid);
     if (number == SYS_tgkill || number == SYS_tkill) {
         long tid = number == SYS_tgkill ? args[1] : args[0];
