@@ -578,6 +578,8 @@ static void initialize(void) {
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
     reserve_process_variables();
     shim_process_identity((int)config.process_virtual_pids, process_path);
+    if (core.config.process_terminate_at_ns > 0)
+        shim_signals_arm_terminate_at(core.clock.monotonic_ns + core.config.process_terminate_at_ns);
     /* A process started by execve from a simulated child draws from that child's streams. */
     const char *inherited = getenv("MOONSHIM_STREAM_SEED");
     uint64_t stream_seed = 0;
