@@ -149,6 +149,8 @@ void shim_signals_reset_doorbell(void);
 int64_t shim_signals_next_timer(void);
 void shim_signals_fire_due(void);
 void shim_signals_request_terminate(void);
+/* The watchdog's: re-send signals stuck pending to the running thread (tid). */
+void shim_signals_nudge(long tid);
 void shim_signals_arm_terminate_at(int64_t monotonic_ns);
 void shim_signals_after_fork_child(void);
 long shim_emulate_wait_for_signal(long number, const long args[6], void *context);
