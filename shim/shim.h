@@ -141,6 +141,10 @@ int shim_signals_deliverable_here(void);
 int shim_signals_deliverable(uint64_t mask);
 int shim_signals_deliverable_for(int thread, uint64_t mask);
 uint64_t shim_signals_thread_mask(void);
+void shim_signals_set_thread_mask(uint64_t mask);
+uint64_t shim_signals_without_restart(void);
+void shim_signals_restore_restart(uint64_t changed);
+long shim_emulate_sigtimedwait(long number, const long args[6]);
 /* The eventfd the catcher rings (-1 before start-up); draining it before looking at `pending`. */
 int shim_signals_doorbell(void);
 void shim_signals_reset_doorbell(void);

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <ucontext.h>
@@ -328,7 +329,10 @@ static void send_to_self(int signal_number) {
  * handler through the shim's own queue, deterministically; anything else (default action,
  * ignored, SIGKILL) by the kernel. */
 static void simulation_sends(int signal_number) {
-    if (!passes_straight(signal_number) && is_handler(program_action[signal_number].handler)) {
+    /* The shim's queue only when this thread takes it now; a blocked signal goes to the kernel,
+     * for another thread, sigwaitinfo or a signalfd. */
+    if (!passes_straight(signal_number) && is_handler(program_action[signal_number].handler) &&
+        !(current_mask() & SIGNAL_BIT(signal_number))) {
         queue_signal(signal_number, -1, SI_KERNEL);
         return;
     }
@@ -498,6 +502,81 @@ void shim_signals_reset_doorbell(void) {
 
 uint64_t shim_signals_thread_mask(void) {
     return current_mask();
+}
+
+void shim_signals_set_thread_mask(uint64_t mask) {
+    set_mask(mask);
+}
+
+/* For a blocking call the shim performs for real in the kernel (a single-threaded wait4): the
+ * program's SA_RESTART handlers are installed without SA_RESTART meanwhile, so a signal ends the
+ * call (EINTR) and its handler can run; the shim restarts the call afterwards if the handler
+ * had SA_RESTART. Returns the signals changed, for shim_signals_restore_restart. */
+uint64_t shim_signals_without_restart(void) {
+    uint64_t changed = 0;
+    for (int signal_number = 1; signal_number <= SIGNAL_COUNT; signal_number++) {
+        if (!action_known[signal_number] || passes_straight(signal_number) ||
+            signal_number == SIGSYS || !is_handler(program_action[signal_number].handler) ||
+            !(program_action[signal_number].flags & SA_RESTART))
+            continue;
+        struct kernel_sigaction installed = kernel_action_for(signal_number, &program_action[signal_number]);
+        installed.flags &= ~(uint64_t)SA_RESTART;
+        shim_syscall4(SYS_rt_sigaction, signal_number, &installed, 0, KERNEL_SIGSET_SIZE);
+        changed |= SIGNAL_BIT(signal_number);
+    }
+    return changed;
+}
+
+void shim_signals_restore_restart(uint64_t changed) {
+    while (changed) {
+        int signal_number = lowest_signal(changed);
+        changed &= ~SIGNAL_BIT(signal_number);
+        struct kernel_sigaction installed = kernel_action_for(signal_number, &program_action[signal_number]);
+        shim_syscall4(SYS_rt_sigaction, signal_number, &installed, 0, KERNEL_SIGSET_SIZE);
+    }
+}
+
+/* rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait): the signals waited for are blocked, so
+ * they stay in the kernel; look for one without waiting, and otherwise wait in the scheduler on
+ * a signalfd for the set (until the timeout, or a signal timer that may send one). A signal
+ * with a handler that interrupts the wait runs it and ends the call with EINTR. */
+long shim_emulate_sigtimedwait(long number, const long args[6]) {
+    if ((size_t)args[3] != KERNEL_SIGSET_SIZE || !args[0]) return -EINVAL;
+    uint64_t set;
+    memcpy(&set, (const void *)args[0], sizeof(set));
+    set &= ~SIGSYS_BIT;
+    int64_t deadline = SCHED_DEADLINE_NEVER;
+    if (args[2]) {
+        const struct timespec *timeout = (const struct timespec *)args[2];
+        if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= NS_PER_SECOND)
+            return -EINVAL;
+        deadline = deadline_after(timeout->tv_sec > 100ll * 365 * 86400
+                                      ? 100ll * 365 * 86400 * NS_PER_SECOND
+                                      : timeout->tv_sec * NS_PER_SECOND + timeout->tv_nsec);
+    }
+    long fd = -1;
+    long result;
+    for (;;) {
+        fire_due_timers();
+        struct timespec zero = {0, 0};
+        result = shim_syscall4(SYS_rt_sigtimedwait, &set, args[1], &zero, KERNEL_SIGSET_SIZE);
+        if (result != -EAGAIN) break;
+        if (deadline != SCHED_DEADLINE_NEVER && now_ns() >= deadline) break;
+        if (fd < 0) fd = shim_syscall4(SYS_signalfd4, -1, &set, KERNEL_SIGSET_SIZE, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (fd < 0) {
+            result = shim_syscall4(SYS_rt_sigtimedwait, &set, args[1], args[2], KERNEL_SIGSET_SIZE);
+            break;
+        }
+        struct pollfd readable = {.fd = (int)fd, .events = POLLIN};
+        int waited = shim_wait_external(&readable, 1, deadline, SCHED_CLOCK_MONOTONIC, "sigwaitinfo");
+        if (waited == -EINTR && shim_signals_deliver(0)) {
+            result = -EINTR;
+            break;
+        }
+    }
+    if (fd >= 0) shim_syscall1(SYS_close, fd);
+    shim_record((uint32_t)number, 0, 0, result);
+    return result;
 }
 
 /* A signal whose program action became SIG_DFL or SIG_IGN after the catcher took it: the
