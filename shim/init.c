@@ -6,6 +6,7 @@
  * and line), start the core, install the stub page, open the trace, patch the vDSO, install the
  * SIGSYS handler, load the seccomp filter, rewrite AT_RANDOM. Until the filter is loaded nothing
  * is trapped, so start-up may use libc freely; afterwards the rules in shim.h apply. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -580,6 +581,7 @@ static void initialize(void) {
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
     reserve_process_variables();
     shim_process_identity((int)config.process_virtual_pids, process_path);
+
     if (core.config.process_terminate_at_ns > 0)
         shim_signals_arm_terminate_at(core.clock.monotonic_ns + core.config.process_terminate_at_ns);
     /* A process started by execve from a simulated child draws from that child's streams. */
@@ -594,6 +596,10 @@ static void initialize(void) {
             sched_core_reseed_streams(&core, stream_seed);
     }
     reserve_stream_seed_variable();
+    /* What an execve must keep (process.c), once every variable has its final place. */
+    Dl_info self_info;
+    shim_process_remember_environment(
+        dladdr((void *)(uintptr_t)shim_ensure_init, &self_info) ? self_info.dli_fname : 0);
     shim_thread_init_main();
     if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");

@@ -104,6 +104,10 @@ long shim_process_to_virtual(long pid);
 long shim_process_to_real(long pid);
 void shim_process_translate_arguments(long number, long args[6]);
 long shim_emulate_identity(long number, const long args[6]);
+/* execve/execveat: the shim's variables and LD_PRELOAD kept in the new environment; static
+ * programs refused. Remembers this image's variables and the shim's path at start-up. */
+void shim_process_remember_environment(const char *library_path);
+long shim_emulate_execve(long number, const long args[6]);
 long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
