@@ -284,7 +284,8 @@ SHIM_READS_PROGRAM_MEMORY static long futex_wait(uint32_t *address, uint32_t val
         if (!interrupted && decision.result != SCHED_RESULT_TIMED_OUT) return 0;
         if (!interrupted && !capped) return -ETIMEDOUT;
         shim_signals_fire_due();
-        if (shim_signals_deliverable_here()) return -EINTR;
+        /* As Linux: the handler runs, and the wait goes on if it had SA_RESTART. */
+        if (shim_signals_deliverable_here() && shim_signals_deliver(0)) return -EINTR;
         if (__atomic_load_n(address, __ATOMIC_ACQUIRE) != value) return 0; /* woken meanwhile */
         if (final != SCHED_DEADLINE_NEVER) {
             deadline = final;
