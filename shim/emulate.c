@@ -7,10 +7,13 @@
  * across execve, and a trap that fires before the new image has a handler kills the process. That
  * is why read/openat/close are interposed at the PLT (fd.c, random.c) instead of trapped. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../faults/network.h"
 #include "shim.h"
 
 typedef long (*emulator)(long number, const long args[6]);
@@ -92,8 +95,34 @@ static long emulate_execve(long number, const long args[6]) {
 
 /* Storage (file.c): writes, syncs and metadata changes of modelled files; everything else is
  * passed through. read is interposed at the PLT only (the loader reads libraries with it). */
+/* writev on a socket (glibc's own, nginx's responses): latency and the network model's faults
+ * for the whole vector; a short transfer cuts the vector. */
+static long socket_writev(int fd, const struct iovec *vector, long count) {
+    if (count < 0 || count > IOV_MAX) return -EINVAL;
+    size_t total = 0;
+    for (long i = 0; i < count; i++) total += vector[i].iov_len;
+    size_t length = total;
+    uint64_t flip_seed;
+    long nonblocking = shim_syscall2(SYS_fcntl, fd, F_GETFL);
+    long early = shim_net_before(SYS_writev, fd, FAULT_NETWORK_WRITE, &length,
+                                 nonblocking >= 0 && (nonblocking & O_NONBLOCK), shim_trap_caller(),
+                                 &flip_seed);
+    if (early != 0) return early;
+    if (length >= total) return shim_syscall3(SYS_writev, fd, vector, count);
+    struct iovec cut[IOV_MAX];
+    long used = 0;
+    for (size_t left = length; used < count && left > 0; used++) {
+        cut[used] = vector[used];
+        if (cut[used].iov_len > left) cut[used].iov_len = left;
+        left -= cut[used].iov_len;
+    }
+    return shim_syscall3(SYS_writev, fd, cut, used);
+}
+
 static long emulate_write(long number, const long args[6]) {
     int fd = (int)args[0];
+    if (number == SYS_writev && shim_initialized == 2 && shim_fd_is_socket(fd))
+        return socket_writev(fd, (const struct iovec *)args[1], args[2]);
     if (!shim_file_is_modelled(fd))
         return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
     uintptr_t caller = shim_trap_caller();

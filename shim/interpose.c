@@ -309,20 +309,58 @@ MOON_API int connect(int fd, const struct sockaddr *address, socklen_t length) {
     return (int)shim_set_errno(shim_net_connect(fd, address, length, is_nonblocking(fd, 0), CALLER));
 }
 
+/* A descriptor number the kernel just handed out (or is about to free): whatever the shim knew
+ * about an earlier descriptor with that number no longer holds. */
+static void fresh_descriptor(int fd) {
+    shim_fd_forget(fd);
+    shim_timerfd_closed(fd);
+    shim_file_closed(fd);
+    shim_net_forget(fd);
+}
+
 MOON_API int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
     long interrupted = wait_ready(fd, POLLIN, 0, "accept");
     if (interrupted) return (int)shim_set_errno(interrupted);
     if (is_running()) {
-        long refused = shim_net_accept_fault(fd, CALLER);
+        long refused = shim_net_accept_fault(fd, is_nonblocking(fd, 0), CALLER);
         if (refused != 0) return (int)shim_set_errno(refused);
     }
     long result = shim_syscall4(SYS_accept4, fd, address, length, flags);
     if (result >= 0) {
-        shim_fd_forget((int)result);
-        shim_net_forget((int)result);
+        fresh_descriptor((int)result);
         if (is_running()) shim_net_no_delay((int)result);
     }
     return (int)shim_set_errno(result);
+}
+
+MOON_API int socket(int domain, int type, int protocol) {
+    long result = shim_syscall3(SYS_socket, domain, type, protocol);
+    if (result >= 0) fresh_descriptor((int)result);
+    return (int)shim_set_errno(result);
+}
+
+/* A socketpair is a channel inside the node (between threads, or a parent and the children it
+ * forks): the network model leaves it alone. */
+MOON_API int socketpair(int domain, int type, int protocol, int ends[2]) {
+    long result = shim_syscall4(SYS_socketpair, domain, type, protocol, ends);
+    if (result == 0) {
+        for (int i = 0; i < 2; i++) {
+            fresh_descriptor(ends[i]);
+            shim_net_note_local_pair(ends[i]);
+        }
+    }
+    return (int)shim_set_errno(result);
+}
+
+/* fclose closes its descriptor inside libc, where the shim does not see it: forget what the
+ * shim knew about that number first (a modelled file, a socket), or the next descriptor given
+ * that number would be taken for it. */
+MOON_API int fclose(FILE *stream) {
+    static int (*real_fclose)(FILE *);
+    if (!real_fclose) real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+    int fd = stream ? fileno(stream) : -1;
+    if (fd >= 0 && shim_fd_kind(fd) != SHIM_FD_SHIM) fresh_descriptor(fd);
+    return real_fclose(stream);
 }
 
 MOON_API int accept(int fd, struct sockaddr *address, socklen_t *length) {
@@ -374,6 +412,7 @@ MOON_API int dup(int fd) {
     long result = shim_syscall1(SYS_dup, fd);
     if (result >= 0) shim_fd_copy(fd, (int)result);
     if (result >= 0) shim_file_duplicated(fd, (int)result);
+    if (result >= 0) shim_net_forget((int)result), shim_net_duplicated(fd, (int)result);
     return (int)shim_set_errno(result);
 }
 
@@ -383,7 +422,7 @@ MOON_API int dup2(int fd, int target) {
     long result = shim_syscall3(SYS_dup3, fd, target, 0);
     if (result >= 0) shim_fd_copy(fd, target);
     if (result >= 0) shim_file_duplicated(fd, target);
-    if (result >= 0) shim_net_forget(target);
+    if (result >= 0) shim_net_forget(target), shim_net_duplicated(fd, target);
     return (int)shim_set_errno(result);
 }
 
@@ -392,7 +431,7 @@ MOON_API int dup3(int fd, int target, int flags) {
     long result = shim_syscall3(SYS_dup3, fd, target, flags);
     if (result >= 0) shim_fd_copy(fd, target);
     if (result >= 0) shim_file_duplicated(fd, target);
-    if (result >= 0) shim_net_forget(target);
+    if (result >= 0) shim_net_forget(target), shim_net_duplicated(fd, target);
     return (int)shim_set_errno(result);
 }
 

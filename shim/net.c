@@ -24,6 +24,9 @@ static uint8_t connection_state[SOCKETS_MAX];
 /* Descriptors registered edge-triggered in some epoll set (learnt at epoll_ctl): a spurious
  * EAGAIN there would lose the edge for good, which no kernel does. */
 static uint8_t edge_triggered[SOCKETS_MAX];
+/* Made by socketpair(): a channel between processes of this node (nginx's master and workers),
+ * not a network connection: no network faults and no latency. */
+static uint8_t local_pair[SOCKETS_MAX];
 /* 0 not known yet, 1 a stream (TCP, Unix stream), 2 datagrams (UDP, Unix datagram). */
 static uint8_t socket_kind[SOCKETS_MAX];
 
@@ -42,8 +45,22 @@ void shim_net_note_epoll(int fd, int edge) {
     if (fd >= 0 && fd < SOCKETS_MAX) edge_triggered[fd] = (uint8_t)(edge != 0);
 }
 
+void shim_net_note_local_pair(int fd) {
+    if (fd >= 0 && fd < SOCKETS_MAX) local_pair[fd] = 1;
+}
+
+void shim_net_duplicated(int from, int to) {
+    if (from < 0 || from >= SOCKETS_MAX || to < 0 || to >= SOCKETS_MAX) return;
+    local_pair[to] = local_pair[from];
+}
+
+int shim_net_is_local_pair(int fd) {
+    return fd >= 0 && fd < SOCKETS_MAX && local_pair[fd];
+}
+
 void shim_net_forget(int fd) {
     if (fd < 0 || fd >= SOCKETS_MAX) return;
+    local_pair[fd] = 0;
     connection_state[fd] = HEALTHY;
     edge_triggered[fd] = 0;
     socket_kind[fd] = 0;
@@ -90,6 +107,7 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
                      uintptr_t caller, uint64_t *flip_seed) {
     long result = 0;
     *flip_seed = 0;
+    if (shim_net_is_local_pair(fd)) return 0;
     if (faulted_connection(fd, op, *length, &result)) return result;
     struct fault_network_decision verdict = network_op(call, op, *length, caller);
     /* Datagrams have no connection to close or leave half open, and a datagram is never cut:
@@ -98,15 +116,21 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
                             verdict.verdict == FAULT_NETWORK_HALF_OPEN ||
                             verdict.verdict == FAULT_NETWORK_SHORT))
         return 0;
+    int edge = fd >= 0 && fd < SOCKETS_MAX && edge_triggered[fd];
     switch (verdict.verdict) {
-    case FAULT_NETWORK_EINTR: return -EINTR;
+    /* A call that does not block cannot be interrupted: a real kernel never says EINTR there. */
+    case FAULT_NETWORK_EINTR: return nonblocking ? 0 : -EINTR;
     case FAULT_NETWORK_FIN: close_connection(fd, 0); break;
     case FAULT_NETWORK_RST: close_connection(fd, 1); break;
     case FAULT_NETWORK_HALF_OPEN: connection_state[fd] = HALF_OPEN; break;
     case FAULT_NETWORK_SPURIOUS:
-        if (nonblocking && fd < SOCKETS_MAX && !edge_triggered[fd]) return -EAGAIN;
+        if (nonblocking && !edge) return -EAGAIN;
         return 0;
-    case FAULT_NETWORK_SHORT: *length = verdict.parameter; return 0;
+    /* On an edge-triggered registration a short transfer would leave data (or room) behind with
+     * no new edge to announce it: the program, rightly trusting Linux, would wait forever. */
+    case FAULT_NETWORK_SHORT:
+        if (!edge) *length = verdict.parameter;
+        return 0;
     case FAULT_NETWORK_BIT_FLIP: *flip_seed = verdict.parameter | 1; return 0;
     default: return 0;
     }
@@ -142,9 +166,9 @@ long shim_net_connect(int fd, const void *address, unsigned length, int nonblock
 
 /* Before accept: 0 to go ahead, or the error to return (ECONNABORTED takes the connection off
  * the queue and closes it, as when the peer gave up). */
-long shim_net_accept_fault(int fd, uintptr_t caller) {
+long shim_net_accept_fault(int fd, int nonblocking, uintptr_t caller) {
     struct fault_network_decision verdict = network_op(SYS_accept4, FAULT_NETWORK_ACCEPT, 0, caller);
-    if (verdict.verdict == FAULT_NETWORK_EINTR) return -EINTR;
+    if (verdict.verdict == FAULT_NETWORK_EINTR && !nonblocking) return -EINTR;
     if (verdict.verdict == FAULT_NETWORK_EMFILE) return -EMFILE;
     if (verdict.verdict == FAULT_NETWORK_ABORTED) {
         /* Only a connection that exists can be aborted: on an empty queue (a non-blocking

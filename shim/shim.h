@@ -278,7 +278,10 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
 void shim_net_after_read(void *buffer, long got, uint64_t flip_seed);
 long shim_net_connect(int fd, const void *address, unsigned length, int nonblocking,
                       uintptr_t caller);
-long shim_net_accept_fault(int fd, uintptr_t caller);
+long shim_net_accept_fault(int fd, int nonblocking, uintptr_t caller);
+void shim_net_note_local_pair(int fd);
+void shim_net_duplicated(int from, int to);
+int shim_net_is_local_pair(int fd);
 void shim_net_forget(int fd);
 void shim_net_no_delay(int fd);
 void shim_net_note_epoll(int fd, int edge);

@@ -863,10 +863,9 @@ void shim_signals_after_fork_child(void) {
     int old = doorbell;
     long fd = shim_syscall2(SYS_eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return;
-    if (old >= 0) {
-        shim_syscall3(SYS_dup3, fd, old, O_CLOEXEC);
+    if (old >= 0 && shim_syscall3(SYS_dup3, fd, old, O_CLOEXEC) >= 0) {
         shim_syscall1(SYS_close, fd);
     } else {
-        doorbell = shim_fd_try_hide((int)fd);
+        doorbell = shim_fd_try_hide((int)fd); /* RLIMIT_NOFILE lowered below the old number */
     }
 }

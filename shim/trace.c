@@ -88,8 +88,13 @@ void shim_trace_start_in_child(const char *process_path) {
         trace_fd = -1;
         return;
     }
-    shim_syscall3(SYS_dup3, fd, trace_fd, O_CLOEXEC);
-    shim_syscall1(SYS_close, fd);
+    /* Onto the inherited descriptor's number; if the program lowered RLIMIT_NOFILE below it
+     * (memcached does), at the top of what is allowed now. */
+    if (shim_syscall3(SYS_dup3, fd, trace_fd, O_CLOEXEC) >= 0) {
+        shim_syscall1(SYS_close, fd);
+    } else {
+        trace_fd = shim_fd_try_hide((int)fd);
+    }
     shim_trace_header(0);
 }
 
