@@ -82,8 +82,9 @@ stop_group() {
     daemon_pid=""
 }
 
-# group_pids: the processes still in the daemon's process group (one per line).
-group_pids() { ps -o pid= -g "$daemon_pid" 2>/dev/null | tr -d ' '; }
+# group_pids: the live processes still in the daemon's process group (one per line; zombies
+# whose parent is gone are left out: they are dead, just not reaped).
+group_pids() { ps -o pid=,stat= --pgid "$daemon_pid" 2>/dev/null | awk '$2 !~ /^Z/ {print $1}'; }
 
 # proc_state PID: what a process is doing: its state, wchan, and the kernel stack when readable.
 proc_state() {
