@@ -84,7 +84,7 @@ stop_group() {
 
 # group_pids: the live processes still in the daemon's process group (one per line; zombies
 # whose parent is gone are left out: they are dead, just not reaped).
-group_pids() { ps -o pid=,stat= --pgid "$daemon_pid" 2>/dev/null | awk '$2 !~ /^Z/ {print $1}'; }
+group_pids() { ps -e -o pid=,pgid=,stat= | awk -v g="$daemon_pid" '$2 == g && $3 !~ /^Z/ {print $1}'; }
 
 # proc_state PID: what a process is doing: its state, wchan, and the kernel stack when readable.
 proc_state() {
