@@ -119,6 +119,13 @@ static const struct config_key config_keys[] = {
      100ll * 365 * 86400 * SECOND_NS},
     {"process.crash_probability", CONFIG_PROBABILITY,
      offsetof(struct sched_config, process_crash_probability), 0, 0, SCHED_PROBABILITY_ONE},
+    {"process.terminate_at", CONFIG_DURATION,
+     offsetof(struct sched_config, process_terminate_at_ns), 0, 0, 100ll * 365 * 86400 * SECOND_NS},
+    {"process.terminate_probability", CONFIG_PROBABILITY,
+     offsetof(struct sched_config, process_terminate_probability), 0, 0, SCHED_PROBABILITY_ONE},
+    {"process.terminate_grace", CONFIG_DURATION,
+     offsetof(struct sched_config, process_terminate_grace_ns), 10 * SECOND_NS, 0,
+     100ll * 365 * 86400 * SECOND_NS},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))

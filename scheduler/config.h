@@ -63,6 +63,12 @@ struct sched_config {
     int64_t process_crash_at_call; /* crash at this intercepted call (event number); 0 off */
     int64_t process_crash_at_ns;   /* crash at this much virtual time into the run; 0 off */
     int64_t process_crash_probability;
+    /* A graceful-shutdown request: SIGTERM at this much virtual time into the run (0 off), or at
+     * each call with this probability; SIGKILL when the process is still there after the grace
+     * period. */
+    int64_t process_terminate_at_ns;
+    int64_t process_terminate_probability;
+    int64_t process_terminate_grace_ns;
 };
 
 #define SCHED_PROBABILITY_ONE (1ll << 32)

@@ -528,6 +528,20 @@ static int crash_now(struct sched_core *core) {
     return crash;
 }
 
+/* process.terminate_*: is this the call after which the process is asked to stop? Once per run;
+ * drawn from its own stream so that turning it on changes nothing else. */
+static int terminate_now(struct sched_core *core) {
+    const struct sched_config *config = &core->config;
+    if (core->terminated) return 0;
+    int64_t elapsed = core->clock.monotonic_ns - config->time_uptime_ns;
+    int terminate = config->process_terminate_at_ns > 0 && elapsed >= config->process_terminate_at_ns;
+    if (!terminate && config->process_terminate_probability > 0)
+        terminate = sched_prng_chance(&core->streams[SCHED_STREAM_TERMINATE],
+                                      (uint32_t)config->process_terminate_probability);
+    core->terminated = (uint32_t)terminate;
+    return terminate;
+}
+
 void sched_core_handle(struct sched_core *core, const struct sched_request *request,
                        struct sched_decision *decision) {
     MOON_ASSERT(request->thread < core->thread_count);
@@ -550,6 +564,7 @@ void sched_core_handle(struct sched_core *core, const struct sched_request *requ
         return;
     }
     handle_kind(core, request, decision);
+    if (!on_behalf && terminate_now(core)) decision->flags |= SCHED_DECISION_TERMINATE;
     struct sched_thread *caller = &core->threads[request->thread];
     /* A look at the outside world is not progress by itself (a thread it woke, or time it moved,
      * is): livelocks are still found while threads wait outside. */

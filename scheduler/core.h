@@ -57,6 +57,7 @@ struct sched_core {
     struct sched_event_queue timers;
     struct fault_storage_device storage_device;
     uint32_t crashed;
+    uint32_t terminated;      /* process.terminate_* asked once already */
     uint64_t stream_seed;     /* what the streams were derived from (a child's differs) */
     uint64_t forks;           /* children forked so far: numbers the next child's streams */
     uint32_t external_waiters;

@@ -24,7 +24,8 @@ enum sched_stream {
     SCHED_STREAM_STORAGE = 5,
     SCHED_STREAM_PROCESS = 6,
     SCHED_STREAM_SITES = 7,    /* call-site activation (two-level BUGGIFY) */
-    SCHED_STREAM_COUNT = 8,
+    SCHED_STREAM_TERMINATE = 8, /* process.terminate_probability */
+    SCHED_STREAM_COUNT = 9,
 };
 
 uint64_t sched_splitmix64(uint64_t *state);

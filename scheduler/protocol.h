@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SCHED_PROTOCOL_VERSION 5
+#define SCHED_PROTOCOL_VERSION 6
 
 enum sched_request_kind {
     /* arg[0] = enum sched_clock_kind. decision.value = the clock, in nanoseconds. */
@@ -68,6 +68,9 @@ enum sched_request_kind {
  * which are ready: the baton holder polls their descriptors (waiting at most
  * sched_core_poll_timeout()), then sends EXTERNAL_READY for each ready thread and EXTERNAL_DONE. */
 #define SCHED_DECISION_POLL 2u
+/* decision.flags: process.terminate_*: the process is asked to stop now (SIGTERM, then SIGKILL
+ * after process.terminate_grace). The call itself goes ahead. */
+#define SCHED_DECISION_TERMINATE 4u
 
 #define SCHED_DEADLINE_NEVER INT64_MAX
 #define SCHED_SLEEP_RELATIVE (-1)

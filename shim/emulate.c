@@ -78,14 +78,10 @@ static long emulate_sched_yield(long number, const long args[6]) {
     return shim_emulate_sched_yield();
 }
 
-/* pause and sigsuspend wait for a signal. Signals are not simulated yet (the process issue), so
- * in the simulation nothing can end the wait: the thread waits forever, other threads run on, and
- * when none can, the run ends as a deadlock naming this call. */
+/* pause and sigsuspend wait for a signal (signals.c; the SIGSYS handler calls it with the trap's
+ * context, which a handler with SA_SIGINFO receives). */
 static long emulate_wait_for_signal(long number, const long args[6]) {
-    (void)args;
-    shim_sleep((uint32_t)number, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE,
-               number == SYS_pause ? "pause" : "sigsuspend");
-    return -EINTR;
+    return shim_emulate_wait_for_signal(number, args, 0);
 }
 
 /* execve replaces the image: what the trace buffer holds must reach the file first. The new image
@@ -184,6 +180,16 @@ static const struct intercepted table[] = {
     {SYS_execveat, 1, "execveat", emulate_execve},
     {SYS_pause, 1, "pause", emulate_wait_for_signal},
     {SYS_rt_sigsuspend, 1, "rt_sigsuspend", emulate_wait_for_signal},
+    {SYS_wait4, 1, "wait4", shim_emulate_wait},
+    {SYS_waitid, 1, "waitid", shim_emulate_wait},
+    {SYS_kill, 1, "kill", shim_emulate_kill},
+    {SYS_tgkill, 1, "tgkill", shim_emulate_kill},
+    {SYS_tkill, 1, "tkill", shim_emulate_kill},
+    {SYS_rt_sigqueueinfo, 1, "rt_sigqueueinfo", shim_emulate_kill},
+    {SYS_rt_tgsigqueueinfo, 1, "rt_tgsigqueueinfo", shim_emulate_kill},
+    {SYS_alarm, 1, "alarm", shim_emulate_itimer},
+    {SYS_setitimer, 1, "setitimer", shim_emulate_itimer},
+    {SYS_getitimer, 1, "getitimer", shim_emulate_itimer},
     {SYS_futex, 1, "futex", emulate_futex},
     {SYS_sched_yield, 1, "sched_yield", emulate_sched_yield},
     {SYS_exit, 1, "exit", emulate_exit},
@@ -250,6 +256,7 @@ const char *shim_call_name(uint32_t call) {
     case SHIM_CALL_START: return "start";
     case SHIM_CALL_AT_RANDOM: return "at_random";
     case SHIM_CALL_READ_RANDOM: return "read_random";
+    case SHIM_CALL_SIGNAL: return "signal";
     default: break;
     }
     for (size_t i = 0; i < TABLE_LENGTH; i++)

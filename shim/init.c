@@ -8,6 +8,7 @@
  * is trapped, so start-up may use libc freely; afterwards the rules in shim.h apply. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ void shim_write_all(int fd, const char *bytes, size_t length) {
 }
 
 long shim_set_errno_value(long result) {
+    /* The end of an intercepted call made through the PLT: pending signal handlers run here
+     * (signals.c). A blocking call they interrupt has its own EINTR path (wait.c). */
+    if (__builtin_expect(shim_initialized == 2, 1)) shim_signals_deliver(0);
     if (result < 0) {
         errno = (int)-result;
         return -1;
@@ -113,6 +117,7 @@ void shim_decide_no_switch(struct sched_request *request, struct sched_decision 
     shim_trace_event(request, decision);
     unlock_core();
     if (decision->flags & SCHED_DECISION_CRASH) shim_crash(request->call);
+    if (decision->flags & SCHED_DECISION_TERMINATE) shim_signals_request_terminate();
     if (decision->result == SCHED_RESULT_DEADLOCK) shim_thread_fatal_deadlock(&core);
     if (decision->result == SCHED_RESULT_LIVELOCK) shim_thread_fatal_livelock(&core, request->call);
 }
@@ -177,33 +182,101 @@ static void write_stream_seed(uint64_t seed) {
     for (int i = 15; i >= 0; i--, seed >>= 4) stream_seed_text[i] = hex[seed & 15];
 }
 
+/* The process tree. Each process of a run has a path: "" for the first, "N" for its N-th child
+ * (forked or spawned, counting from 1), "N.M" for that child's M-th, and so on: a function of
+ * the run, not of real pids. It names the process's trace file (MOONSHIM_TRACE, then "." and the
+ * path) and travels to exec'd images in MOONSHIM_PROCESS; MOONSHIM_OWNER_PID says which pid the
+ * path belongs to, so an image that pid execs continues the process's trace and one spawned
+ * (whose pid the parent cannot know in advance) starts its own. Both variables are reserved at
+ * start-up with room to spare and written in place after a fork (no malloc across fork). */
+#define PROCESS_PATH_MAX 63
+#define OWNER_PID_MAX 20
+static char process_path[PROCESS_PATH_MAX + 1];
+static char *process_path_text;
+static char *owner_pid_text;
+
+static void write_in_place(char *text, size_t capacity, const char *value) {
+    if (!text) return;
+    size_t length = strlen(value);
+    if (length > capacity) length = capacity;
+    memcpy(text, value, length);
+    text[length] = 0;
+}
+
+static char *reserve_variable(const char *name, size_t capacity, const char *value) {
+    char filler[PROCESS_PATH_MAX + 1];
+    memset(filler, 'x', capacity);
+    filler[capacity] = 0;
+    if (setenv(name, filler, 1) != 0) return 0;
+    char *text = getenv(name);
+    if (text && strlen(text) != capacity) text = 0;
+    write_in_place(text, capacity, value);
+    return text;
+}
+
+/* "path.N" (or "N" for the first process) into `out`. */
+static void child_path(uint64_t number, char *out) {
+    struct sched_text text;
+    sched_text_init(&text, out, PROCESS_PATH_MAX + 1);
+    if (process_path[0]) {
+        sched_text_str(&text, process_path);
+        sched_text_char(&text, '.');
+    }
+    sched_text_u64(&text, number);
+}
+
+const char *shim_process_path(void) {
+    return process_path;
+}
+
 void shim_after_fork_child(void) {
     /* Only the forking thread exists in the child; the core must forget the others, and the
-     * child must not write the parent's trace or report. The lock may have been held by another
-     * thread of the parent at the fork: the child starts it free. */
+     * child writes its own trace, not the parent's (nor the report, which is the run's). The lock
+     * may have been held by another thread of the parent at the fork: the child starts it free. */
     core_lock = 0;
+    char path[PROCESS_PATH_MAX + 1];
+    child_path(core.forks + 1, path);
     write_stream_seed(sched_core_after_fork(&core, (uint32_t)shim_thread_self()));
-    shim_trace_forget_in_child();
+    memcpy(process_path, path, sizeof(path));
+    write_in_place(process_path_text, PROCESS_PATH_MAX, path);
+    char pid[24];
+    struct sched_text text;
+    sched_text_init(&text, pid, sizeof(pid));
+    sched_text_i64(&text, shim_syscall0(SYS_getpid));
+    write_in_place(owner_pid_text, OWNER_PID_MAX, pid);
+    shim_thread_note_tid();
+    shim_process_forget_children();
+    shim_trace_start_in_child(process_path);
+    shim_signals_after_fork_child();
 }
 
 /* A vfork-style child (posix_spawn, system) shares our memory until it execs: the program it
  * execs finds its own seed in the variable, which the parent puts back afterwards. */
 static char spawn_saved[17];
+static char spawn_saved_owner[OWNER_PID_MAX + 1];
 
 void shim_before_spawn(void) {
     lock_core();
     uint64_t child_seed = sched_core_child_seed(&core);
+    char path[PROCESS_PATH_MAX + 1];
+    child_path(core.forks + 1, path);
     unlock_core();
     if (stream_seed_text) memcpy(spawn_saved, stream_seed_text, 17);
     write_stream_seed(child_seed);
+    write_in_place(process_path_text, PROCESS_PATH_MAX, path);
+    if (owner_pid_text) memcpy(spawn_saved_owner, owner_pid_text, sizeof(spawn_saved_owner));
+    write_in_place(owner_pid_text, OWNER_PID_MAX, "0");
 }
 
-void shim_after_spawn(void) {
+void shim_after_spawn(long child) {
     if (stream_seed_text) memcpy(stream_seed_text, spawn_saved, 17);
-    shim_after_fork_parent();
+    write_in_place(process_path_text, PROCESS_PATH_MAX, process_path);
+    if (owner_pid_text) memcpy(owner_pid_text, spawn_saved_owner, sizeof(spawn_saved_owner));
+    if (child > 0) shim_after_fork_parent(child);
 }
 
-void shim_after_fork_parent(void) {
+void shim_after_fork_parent(long child) {
+    shim_process_child_started(child);
     lock_core();
     sched_core_forked(&core);
     unlock_core();
@@ -217,11 +290,43 @@ int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detai
     return (int64_t)decision.value;
 }
 
-void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
+/* A sleep's end as a monotonic instant (SCHED_DEADLINE_NEVER for never). */
+static int64_t monotonic_deadline(int64_t value, int64_t mode) {
+    if (value == SCHED_DEADLINE_NEVER) return SCHED_DEADLINE_NEVER;
+    int64_t now = core.clock.monotonic_ns, base = 0;
+    switch (mode) {
+    case SCHED_SLEEP_RELATIVE: base = now; break;
+    case SCHED_CLOCK_MONOTONIC: base = 0; break;
+    case SCHED_CLOCK_REALTIME: base = -core.clock.realtime_offset_ns; break;
+    case SCHED_CLOCK_TAI: base = -core.clock.realtime_offset_ns - 37 * 1000000000ll; break;
+    default: return SCHED_DEADLINE_NEVER;
+    }
+    int64_t deadline;
+    if (__builtin_add_overflow(base, value, &deadline)) return SCHED_DEADLINE_NEVER;
+    return deadline;
+}
+
+int shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
     struct sched_request request = {.kind = SCHED_REQ_SLEEP, .call = call, .arg = {value, mode}};
     struct sched_decision decision;
     shim_thread_note_wait(what);
+    /* A signal timer (alarm, setitimer) that expires first ends the sleep with EINTR when the
+     * thread can take its signal. */
+    int64_t deadline = monotonic_deadline(value, mode);
+    for (;;) {
+        int64_t timer = shim_signals_next_timer();
+        if (timer >= deadline || timer == SCHED_DEADLINE_NEVER) break;
+        struct sched_request until_timer = {.kind = SCHED_REQ_SLEEP, .call = call,
+                                            .arg = {timer, SCHED_CLOCK_MONOTONIC}};
+        shim_decide(&until_timer, &decision);
+        shim_signals_fire_due();
+        if (shim_signals_deliverable_here()) return -EINTR;
+        if (core.clock.monotonic_ns >= deadline) return 0;
+        request.arg[0] = deadline;
+        request.arg[1] = SCHED_CLOCK_MONOTONIC;
+    }
     shim_decide(&request, &decision);
+    return 0;
 }
 
 void shim_random_fill(uint32_t call, void *buffer, size_t length) {
@@ -381,28 +486,44 @@ static void say_network_swarm(struct sched_config *config) {
     shim_say(message);
 }
 
-/* Until processes are simulated as a tree, a run belongs to one process: its first image and any
- * image it execs into write the trace and the report (the latter appending to the trace); other
- * processes started from it run under the shim (LD_PRELOAD stays) but write neither. The owner's
- * pid travels in MOONSHIM_OWNER_PID. Returns 1 when this process owns the run. */
-static int owns_run(int *continuing) {
+/* Which process of the run this image is (see shim_after_fork_child): its path, and whether it
+ * continues a trace (an image the process's own pid execs, or a restarted incarnation). The
+ * first process of the run also writes the report. Returns 1 for the first process. */
+static int find_process(int *continuing) {
     const char *owner = getenv("MOONSHIM_OWNER_PID");
+    const char *path = getenv("MOONSHIM_PROCESS");
     const char *incarnation = getenv("MOONSHIM_INCARNATION");
     uint64_t owner_pid = 0;
+    process_path[0] = 0;
+    if (path && strlen(path) <= PROCESS_PATH_MAX) memcpy(process_path, path, strlen(path) + 1);
     /* A restarted incarnation adds to the trace of the ones before it. */
     *continuing = incarnation && *incarnation && strcmp(incarnation, "0") != 0;
-    if (!owner || sched_text_parse_u64(owner, &owner_pid) != 0) return 1;
-    if ((long)owner_pid != shim_syscall0(SYS_getpid)) return 0;
-    *continuing = 1;
-    return 1;
+    if (owner && sched_text_parse_u64(owner, &owner_pid) == 0 &&
+        (long)owner_pid == shim_syscall0(SYS_getpid))
+        *continuing = 1;
+    return process_path[0] == 0;
 }
 
-static void mark_owner(void) {
+static void reserve_process_variables(void) {
     char pid[24];
     struct sched_text text;
     sched_text_init(&text, pid, sizeof(pid));
     sched_text_i64(&text, shim_syscall0(SYS_getpid));
-    if (!getenv("MOONSHIM_OWNER_PID")) setenv("MOONSHIM_OWNER_PID", pid, 1);
+    owner_pid_text = reserve_variable("MOONSHIM_OWNER_PID", OWNER_PID_MAX, pid);
+    process_path_text = reserve_variable("MOONSHIM_PROCESS", PROCESS_PATH_MAX, process_path);
+}
+
+/* MOONSHIM_TRACE, then "." and the process path for every process but the first. */
+const char *shim_trace_path_for(const char *path, char *buffer, size_t size) {
+    const char *base = getenv("MOONSHIM_TRACE");
+    if (!base || !*base) return 0;
+    if (!path[0]) return base;
+    struct sched_text text;
+    sched_text_init(&text, buffer, size);
+    sched_text_str(&text, base);
+    sched_text_char(&text, '.');
+    sched_text_str(&text, path);
+    return buffer;
 }
 
 static void initialize(void) {
@@ -425,16 +546,18 @@ static void initialize(void) {
     sched_core_init(&core, run_incarnation ? run_seed_mixed : seed, &config);
     core.seed = seed; /* reported as given; the streams use the mixed value */
     int continuing = 0, result = 0;
-    if (owns_run(&continuing)) {
+    if (find_process(&continuing)) {
         result = shim_report_try_open(getenv("MOONSHIM_REPORT"));
         if (result < 0) startup_error("MOONSHIM_REPORT", "", 0, "cannot open the report file");
-        result = shim_trace_try_open(getenv("MOONSHIM_TRACE"), continuing);
-        if (result < 0) startup_error("MOONSHIM_TRACE", "", 0, "cannot open the trace file");
     }
+    char trace_path[PATH_MAX];
+    result = shim_trace_try_open(shim_trace_path_for(process_path, trace_path, sizeof(trace_path)),
+                                 continuing);
+    if (result < 0) startup_error("MOONSHIM_TRACE", "", 0, "cannot open the trace file");
     if (stub < 0) start_failed("mapping the syscall stub page", stub);
     shim_trace_header(continuing);
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
-    mark_owner();
+    reserve_process_variables();
     /* A process started by execve from a simulated child draws from that child's streams. */
     const char *inherited = getenv("MOONSHIM_STREAM_SEED");
     uint64_t stream_seed = 0;

@@ -152,16 +152,18 @@ static long socket_send(long number, int fd, const void *buffer, size_t length, 
 
 /* Before a call that would block until fd is ready (a read, a recv, an accept on a blocking
  * descriptor): wait for it in the scheduler instead of in the kernel (wait.c). */
-static void wait_ready(int fd, short events, int nonblocking, const char *what) {
-    if (nonblocking || !is_running() || !shim_fd_is_waitable(fd)) return;
+static long wait_ready(int fd, short events, int nonblocking, const char *what) {
+    if (nonblocking || !is_running() || !shim_fd_is_waitable(fd)) return 0;
     struct pollfd one = {.fd = fd, .events = events};
     for (;;) {
         one.revents = 0;
         shim_timerfd_fire_due();
-        if (shim_syscall3(SYS_poll, &one, 1, 0) != 0) return; /* ready, or the call will say */
+        if (shim_syscall3(SYS_poll, &one, 1, 0) != 0) return 0; /* ready, or the call will say */
         long flags = shim_syscall2(SYS_fcntl, fd, F_GETFL);
-        if (flags < 0 || (flags & O_NONBLOCK)) return;
-        shim_wait_external(&one, 1, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE, what);
+        if (flags < 0 || (flags & O_NONBLOCK)) return 0;
+        if (shim_wait_external(&one, 1, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE, what) == -EINTR &&
+            shim_signals_deliver(0))
+            return -EINTR; /* a handler without SA_RESTART ran: the call is interrupted */
     }
 }
 
@@ -170,7 +172,8 @@ MOON_API ssize_t read(int fd, void *buffer, size_t length) {
     if (shim_file_is_modelled(fd)) return shim_set_errno(shim_file_read(SYS_read, fd, buffer, length, -1, CALLER));
     if (is_running() && shim_fd_is_socket(fd))
         return shim_set_errno(socket_receive(SYS_read, fd, buffer, length, 0, 0, 0, CALLER));
-    wait_ready(fd, POLLIN, 0, "read");
+    long interrupted = wait_ready(fd, POLLIN, 0, "read");
+    if (interrupted) return shim_set_errno(interrupted);
     return shim_set_errno(shim_syscall3(SYS_read, fd, buffer, length));
 }
 
@@ -204,7 +207,8 @@ MOON_API ssize_t readv(int fd, const struct iovec *vector, int count) {
         return total;
     }
     if (!reads_random(fd)) {
-        wait_ready(fd, POLLIN, 0, "readv");
+        long interrupted = wait_ready(fd, POLLIN, 0, "readv");
+        if (interrupted) return shim_set_errno(interrupted);
         return shim_set_errno(shim_syscall3(SYS_readv, fd, vector, count));
     }
     if (count < 0 || count > IOV_MAX) return shim_set_errno(-EINVAL);
@@ -225,7 +229,8 @@ static int is_nonblocking(int fd, int flags) {
 static long socket_receive(long number, int fd, void *buffer, size_t length, int flags,
                            long from, long from_length, uintptr_t caller) {
     int nonblocking = is_nonblocking(fd, flags);
-    wait_ready(fd, POLLIN, nonblocking, "recv");
+    long interrupted = wait_ready(fd, POLLIN, nonblocking, "recv");
+    if (interrupted) return interrupted;
     if (!is_running() || !shim_fd_is_socket(fd))
         return shim_syscall(number, fd, (long)buffer, (long)length, flags, from, from_length);
     uint64_t flip_seed;
@@ -265,7 +270,8 @@ MOON_API ssize_t recvfrom(int fd, void *buffer, size_t length, int flags, struct
 MOON_API ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
     /* Waits and latency, but no short reads or flips across a scatter list. */
     int nonblocking = is_nonblocking(fd, flags);
-    wait_ready(fd, POLLIN, nonblocking, "recvmsg");
+    long interrupted = wait_ready(fd, POLLIN, nonblocking, "recvmsg");
+    if (interrupted) return shim_set_errno(interrupted);
     if (is_running() && shim_fd_is_socket(fd)) {
         size_t length = 0;
         uint64_t flip_seed;
@@ -304,7 +310,8 @@ MOON_API int connect(int fd, const struct sockaddr *address, socklen_t length) {
 }
 
 MOON_API int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
-    wait_ready(fd, POLLIN, 0, "accept");
+    long interrupted = wait_ready(fd, POLLIN, 0, "accept");
+    if (interrupted) return (int)shim_set_errno(interrupted);
     if (is_running()) {
         long refused = shim_net_accept_fault(fd, CALLER);
         if (refused != 0) return (int)shim_set_errno(refused);

@@ -38,6 +38,8 @@ enum shim_call {
     SHIM_CALL_START = 1025,    /* the run begins */
     SHIM_CALL_AT_RANDOM = 1026,/* AT_RANDOM was rewritten */
     SHIM_CALL_READ_RANDOM = 1027, /* a read of /dev/urandom or /dev/random */
+    SHIM_CALL_SIGNAL = 1028,   /* a signal handler runs (arg0 = signal; arg1 = 1 when sent by
+                                * process.terminate_*) */
 };
 
 long shim_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
@@ -73,8 +75,9 @@ void shim_say(const char *message);
  * the run on a deadlock or livelock. */
 void shim_decide(struct sched_request *request, struct sched_decision *decision);
 void shim_decide_no_switch(struct sched_request *request, struct sched_decision *decision);
-/* wait.c: block the calling thread in the scheduler until one of `fds` is ready (0) or the
- * deadline passes (-ETIMEDOUT); `what` names the call for diagnostics. */
+/* wait.c: block the calling thread in the scheduler until one of `fds` is ready (0), the
+ * deadline passes (-ETIMEDOUT), or a signal is pending that this thread can take (-EINTR);
+ * `what` names the call for diagnostics. */
 struct pollfd;
 int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int64_t mode,
                        const char *what);
@@ -82,15 +85,20 @@ int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int
 void shim_settle(struct sched_decision *decision);
 /* In the child of a fork (clone without CLONE_VM). */
 void shim_after_fork_child(void);
-void shim_after_fork_parent(void);
+void shim_after_fork_parent(long child);
 void shim_before_spawn(void);
-void shim_after_spawn(void);
+void shim_after_spawn(long child);
+/* process.c: the children this process started (for waits), and wait4/waitid in the scheduler. */
+void shim_process_child_started(long pid);
+void shim_process_forget_children(void);
+long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
 /* Blocks the calling simulated thread: `mode` is SCHED_SLEEP_RELATIVE (value = duration) or the
  * clock an absolute deadline is on (see protocol.h). Ends the run with a deadlock diagnostic
  * naming `what` if nothing can ever wake it. */
-void shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what);
+/* Returns 0, or -EINTR when a signal timer expired first and its signal is deliverable here. */
+int shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what);
 void shim_random_fill(uint32_t call, void *buffer, size_t length);
 void shim_record(uint32_t call, int64_t arg0, int64_t arg1, int64_t result);
 /* A record that must not pass the baton (the exit path). */
@@ -110,12 +118,37 @@ long shim_emulate_rt_sigaction(const long args[6]);
 long shim_emulate_rt_sigprocmask(const long args[6]);
 /* Copies a user sigset with SIGSYS removed; returns the pointer to pass on (may be `set`). */
 const void *shim_sigset_without_sigsys(const void *set, size_t size, uint64_t *copy);
+int shim_signals_try_open_doorbell(void);
+/* Runs the program's handlers of the pending signals its mask lets through (the end of an
+ * intercepted call; `context` is the trap's ucontext, or 0). Returns 1 when one of them was
+ * installed without SA_RESTART (a blocking call it interrupted returns EINTR). */
+int shim_signals_deliver(void *context);
+/* Whether a signal is pending that the calling thread's mask (or `mask`) lets through. */
+int shim_signals_deliverable_here(void);
+int shim_signals_deliverable(uint64_t mask);
+int shim_signals_deliverable_for(int thread, uint64_t mask);
+uint64_t shim_signals_thread_mask(void);
+/* The eventfd the catcher rings (-1 before start-up); draining it before looking at `pending`. */
+int shim_signals_doorbell(void);
+void shim_signals_reset_doorbell(void);
+/* Signal timers in virtual time: the next expiration (monotonic ns, or SCHED_DEADLINE_NEVER),
+ * and sending the signals of the timers that are due. */
+int64_t shim_signals_next_timer(void);
+void shim_signals_fire_due(void);
+void shim_signals_request_terminate(void);
+void shim_signals_after_fork_child(void);
+long shim_emulate_wait_for_signal(long number, const long args[6], void *context);
+long shim_emulate_kill(long number, const long args[6]);
+long shim_emulate_itimer(long number, const long args[6]);
 
 /* thread.c */
 void shim_thread_init_main(void);
 int shim_thread_try_pin(void);
 /* The simulated thread calling, or -1 for a thread the shim never saw start. */
 int shim_thread_self(void);
+/* The kernel tid of each simulated thread: note the caller's (after a fork); find by tid (-1). */
+void shim_thread_note_tid(void);
+int shim_thread_by_tid(long tid);
 /* True in a vfork-style child, where every call passes through unsimulated. */
 int shim_thread_passthrough(void);
 void shim_thread_give_turn(uint32_t next);
@@ -170,8 +203,12 @@ void shim_trace_flush(void);
 void shim_trace_event(const struct sched_request *request, const struct sched_decision *decision);
 /* The program took descriptor `old` (dup2 onto it); the shim's file now lives at `new_fd`. */
 void shim_trace_relocated(int old, int new_fd);
-/* In the child of a fork: stop writing the parent's trace and report. */
-void shim_trace_forget_in_child(void);
+/* In the child of a fork: the child's own trace from now on (MOONSHIM_TRACE.<path>), no report. */
+void shim_trace_start_in_child(const char *process_path);
+/* init.c: this process's path in the run's tree ("" for the first, "2", "2.1", ...), and the
+ * trace file of a process with path `path` (0 without MOONSHIM_TRACE). */
+const char *shim_process_path(void);
+const char *shim_trace_path_for(const char *path, char *buffer, size_t size);
 void shim_trace_end(const char *reason, int64_t status, const char *error);
 /* report.c-like summary, written at the end of the run to MOONSHIM_REPORT. */
 int shim_report_try_open(const char *path);

@@ -56,8 +56,24 @@ static __thread int vfork_child __attribute__((tls_model("initial-exec")));
 void shim_clone_child_entry(void);
 void shim_clone_child_begin(struct shim_clone_snapshot *snapshot);
 
+/* Each simulated thread's kernel tid (a signal sent to a thread names it). */
+static volatile long kernel_tid[SCHED_THREADS_MAX];
+
+void shim_thread_note_tid(void) {
+    int self = shim_thread_self();
+    if (self >= 0) kernel_tid[self] = shim_syscall0(SYS_gettid);
+}
+
+int shim_thread_by_tid(long tid) {
+    const struct sched_core *core = shim_core();
+    for (uint32_t t = 0; t < core->thread_count; t++)
+        if (kernel_tid[t] == tid && core->threads[t].state != SCHED_THREAD_UNUSED) return (int)t;
+    return -1;
+}
+
 void shim_thread_init_main(void) {
     self_plus_one = 1;
+    kernel_tid[0] = shim_syscall0(SYS_gettid);
 }
 
 int shim_thread_self(void) {
@@ -113,6 +129,7 @@ void shim_clone_child_begin(struct shim_clone_snapshot *snapshot) {
         return;
     }
     self_plus_one = snapshot->thread + 1;
+    kernel_tid[snapshot->thread] = shim_syscall0(SYS_gettid);
     shim_thread_wait_turn((uint32_t)snapshot->thread);
 }
 
@@ -180,7 +197,7 @@ long shim_emulate_clone(long number, long long *registers) {
         long result = shim_syscall(number, raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]);
         if (!(flags & CLONE_VM) && !vfork_child) {
             if (result == 0) shim_after_fork_child();
-            else if (result > 0) shim_after_fork_parent();
+            else if (result > 0) shim_after_fork_parent(result);
         }
         return result;
     }
@@ -202,7 +219,7 @@ long shim_emulate_clone(long number, long long *registers) {
     }
     if (!is_thread) {
         vfork_child = 0; /* we are the parent again; the child may have set it in shared TLS */
-        shim_after_spawn();
+        shim_after_spawn(result);
         return result;
     }
     if (result < 0) {
@@ -369,7 +386,7 @@ long shim_emulate_vfork(void) {
     long result = shim_syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
     if (!vfork_child) {
         if (result == 0) shim_after_fork_child();
-        else if (result > 0) shim_after_fork_parent();
+        else if (result > 0) shim_after_fork_parent(result);
     }
     return result;
 }

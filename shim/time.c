@@ -102,7 +102,17 @@ static long do_nanosleep(const long args[6]) {
     if (!args[0]) return -EFAULT;
     int invalid = timespec_ns((const struct timespec *)args[0], &duration);
     if (invalid) return invalid;
-    shim_sleep(SYS_nanosleep, duration, SCHED_SLEEP_RELATIVE, "nanosleep");
+    int64_t start = shim_core()->clock.monotonic_ns;
+    if (shim_sleep(SYS_nanosleep, duration, SCHED_SLEEP_RELATIVE, "nanosleep") == -EINTR) {
+        if (args[1]) {
+            int64_t left = duration - (shim_core()->clock.monotonic_ns - start);
+            if (left < 0) left = 0;
+            struct timespec *remaining = (struct timespec *)args[1];
+            remaining->tv_sec = left / 1000000000ll;
+            remaining->tv_nsec = left % 1000000000ll;
+        }
+        return -EINTR;
+    }
     return 0;
 }
 
@@ -117,7 +127,17 @@ static long do_clock_nanosleep(const long args[6]) {
     int invalid = timespec_ns((const struct timespec *)args[2], &value);
     if (invalid) return invalid;
     int64_t mode = (args[1] & TIMER_ABSTIME) ? (int64_t)kind : SCHED_SLEEP_RELATIVE;
-    shim_sleep(SYS_clock_nanosleep, value, mode, "clock_nanosleep");
+    int64_t start = shim_core()->clock.monotonic_ns;
+    if (shim_sleep(SYS_clock_nanosleep, value, mode, "clock_nanosleep") == -EINTR) {
+        if (mode == SCHED_SLEEP_RELATIVE && args[3]) {
+            int64_t left = value - (shim_core()->clock.monotonic_ns - start);
+            if (left < 0) left = 0;
+            struct timespec *remaining = (struct timespec *)args[3];
+            remaining->tv_sec = left / 1000000000ll;
+            remaining->tv_nsec = left % 1000000000ll;
+        }
+        return -EINTR;
+    }
     return 0;
 }
 
@@ -154,8 +174,16 @@ static long real_wait(long number, const long args[6], int64_t timeout_ns, struc
             shim_record((uint32_t)number, timeout_ns, 1, result);
             return result;
         }
-        timed_out = shim_wait_external(set, count, deadline, SCHED_CLOCK_MONOTONIC,
-                                       "poll/select/epoll on real descriptors") == -ETIMEDOUT;
+        int waited = shim_wait_external(set, count, deadline, SCHED_CLOCK_MONOTONIC,
+                                        "poll/select/epoll on real descriptors");
+        if (waited == -EINTR) {
+            /* A signal: these calls are never restarted; its handler runs at the end of it. */
+            for (int i = 0; i < 3; i++)
+                if (sets[i]) *sets[i] = saved[i];
+            shim_record((uint32_t)number, timeout_ns, 1, -EINTR);
+            return -EINTR;
+        }
+        timed_out = waited == -ETIMEDOUT;
     }
 }
 
@@ -165,8 +193,7 @@ static long virtual_wait(long number, int64_t timeout_ns, const char *what) {
         shim_record((uint32_t)number, 0, 0, 0);
         return 0;
     }
-    shim_sleep((uint32_t)number, relative_or_never(timeout_ns), SCHED_SLEEP_RELATIVE, what);
-    return 0;
+    return shim_sleep((uint32_t)number, relative_or_never(timeout_ns), SCHED_SLEEP_RELATIVE, what);
 }
 
 static int poll_has_real_fds(const struct pollfd *fds, unsigned long count) {

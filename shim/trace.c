@@ -9,6 +9,7 @@
  * is computed whether or not a trace is written. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -68,13 +69,28 @@ int shim_report_try_open(const char *path) {
     return 0;
 }
 
-void shim_trace_forget_in_child(void) {
-    /* The child of a fork shares the descriptors but not the run: it must not write the parent's
-     * trace or report. The descriptors stay open (and hidden) so their numbers stay taken. */
-    trace_fd = -1;
+void shim_trace_start_in_child(const char *process_path) {
+    /* The child of a fork shares the descriptors but not the parent's trace: it writes a trace
+     * of its own (opened onto the same hidden descriptor number) and no report. What the parent
+     * had buffered is the parent's. */
     trace_length = 0;
+    trace_ended = 0;
     report_fd = -1;
     report_is_stderr = 0;
+    report_ended = 1;
+    if (trace_fd < 0) return;
+    char buffer[PATH_MAX];
+    const char *path = shim_trace_path_for(process_path, buffer, sizeof(buffer));
+    long fd = path ? shim_syscall4(SYS_openat, AT_FDCWD, path,
+                                   O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0644)
+                   : -ENOENT;
+    if (fd < 0) {
+        trace_fd = -1;
+        return;
+    }
+    shim_syscall3(SYS_dup3, fd, trace_fd, O_CLOEXEC);
+    shim_syscall1(SYS_close, fd);
+    shim_trace_header(0);
 }
 
 void shim_trace_relocated(int old, int new_fd) {
@@ -100,6 +116,11 @@ void shim_trace_header(int continuing) {
     size_t length = sched_config_to_json(&shim_core()->config, config, sizeof(config));
     sched_text_str(&text, length ? config : "null");
     if (continuing) sched_text_str(&text, ",\"exec\":true");
+    if (shim_process_path()[0]) {
+        sched_text_str(&text, ",\"process\":\"");
+        sched_text_str(&text, shim_process_path());
+        sched_text_char(&text, '"');
+    }
     sched_text_str(&text, "}\n");
     trace_append(line, text.length);
 }
@@ -134,6 +155,11 @@ static const char *fault_name(const struct sched_request *request,
                                           "short", "bit_flip", "eintr", "spurious", "aborted",
                                           "emfile"};
     if (decision->flags & SCHED_DECISION_CRASH) return "crash";
+    if (decision->flags & SCHED_DECISION_TERMINATE) return "terminate";
+    /* process.terminate_grace ran out: the shim sends SIGKILL (arg1 = 1: the simulation's). */
+    if (request->kind == SCHED_REQ_RECORD && request->call == SHIM_CALL_SIGNAL &&
+        request->arg[0] == 9 && request->arg[1] == 1)
+        return "kill";
     if (request->kind == SCHED_REQ_NETWORK) {
         if (decision->result <= 0 ||
             decision->result >= (int64_t)(sizeof(network) / sizeof(*network)))

@@ -28,6 +28,8 @@ static struct pollfd *waiting_fds[SCHED_THREADS_MAX];
  * not take that for a thread stuck outside the simulation. */
 volatile int shim_waiting_outside;
 static uint32_t waiting_count[SCHED_THREADS_MAX];
+/* Each waiting thread's signal mask: a pending signal wakes a thread that can take it. */
+static uint64_t waiting_mask[SCHED_THREADS_MAX];
 
 static int64_t wall_ns(void) {
     struct timespec now;
@@ -51,17 +53,41 @@ int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int
             timer_first = 1;
         }
     }
+    /* So does a signal timer (alarm, setitimer), and a signal this thread can take. */
+    int64_t signal_timer = shim_signals_next_timer();
+    if (signal_timer != SCHED_DEADLINE_NEVER &&
+        (deadline == SCHED_DEADLINE_NEVER ||
+         (mode == SCHED_CLOCK_MONOTONIC && signal_timer < deadline))) {
+        deadline = signal_timer;
+        mode = SCHED_CLOCK_MONOTONIC;
+        timer_first = 1;
+    }
     int self = shim_thread_self();
+    uint64_t mask = shim_signals_thread_mask();
+    shim_signals_fire_due();
+    if (shim_signals_deliverable(mask)) return -EINTR;
     waiting_fds[self] = fds;
     waiting_count[self] = count;
+    waiting_mask[self] = mask;
     shim_thread_note_wait(what);
     struct sched_request request = {.kind = SCHED_REQ_WAIT_EXTERNAL, .call = SYS_poll,
                                     .arg = {deadline, mode}};
     struct sched_decision decision;
     shim_decide(&request, &decision);
     waiting_count[self] = 0;
+    shim_signals_fire_due();
+    if (shim_signals_deliverable(mask)) return -EINTR;
     if (decision.result != SCHED_RESULT_TIMED_OUT) return 0;
     return timer_first ? 0 : -ETIMEDOUT; /* a timer expired: look again */
+}
+
+/* The waiting thread a pending signal wakes: the first that does not block it. */
+static uint32_t signal_taker(const struct sched_core *core) {
+    for (uint32_t t = 0; t < core->thread_count; t++)
+        if (core->threads[t].state == SCHED_THREAD_EXTERNAL &&
+            shim_signals_deliverable_for((int)t, waiting_mask[t]))
+            return t;
+    return SCHED_THREAD_NONE;
 }
 
 static void report(enum sched_request_kind kind, int64_t argument,
@@ -73,8 +99,8 @@ static void report(enum sched_request_kind kind, int64_t argument,
 /* One look at the outside world on behalf of every waiting thread; `decision` becomes the
  * decision of EXTERNAL_DONE. */
 static void poll_once(struct sched_decision *decision) {
-    struct pollfd set[POLL_SET_MAX];
-    uint32_t owner[POLL_SET_MAX];
+    struct pollfd set[POLL_SET_MAX + 1]; /* + the doorbell */
+    uint32_t owner[POLL_SET_MAX + 1];
     uint32_t count = 0;
     const struct sched_core *core = shim_core();
     shim_timerfd_fire_due();
@@ -90,6 +116,15 @@ static void poll_once(struct sched_decision *decision) {
             owner[count++] = t;
         }
     }
+    /* The doorbell last: a signal that arrives (or arrived) wakes a thread that can take it. */
+    shim_signals_reset_doorbell();
+    uint32_t taker = signal_taker(core);
+    if (taker != SCHED_THREAD_NONE) timeout = 0;
+    int bell = shim_signals_doorbell();
+    if (bell >= 0) {
+        set[count] = (struct pollfd){.fd = bell, .events = POLLIN};
+        owner[count++] = SCHED_THREAD_NONE;
+    }
     /* Look without waiting first: what another simulated thread already sent is there, and
      * finding it must not depend on wall time. Only a wait that really waited moves virtual
      * time by the wall time it took. */
@@ -100,19 +135,24 @@ static void poll_once(struct sched_decision *decision) {
         long milliseconds = timeout < 0 ? -1 : (long)((timeout + 999999) / 1000000);
         int64_t started = wall_ns();
         shim_waiting_outside = 1;
-        do {
-            ready = shim_syscall3(SYS_poll, set, count, milliseconds);
-        } while (ready == -EINTR);
+        ready = shim_syscall3(SYS_poll, set, count, milliseconds);
         shim_waiting_outside = 0;
         waited = wall_ns() - started;
+        if (ready < 0) ready = 0; /* EINTR: a signal, seen below */
     }
-    uint32_t last_woken = SCHED_THREAD_NONE;
+    if (taker == SCHED_THREAD_NONE) taker = signal_taker(core);
+    if (taker != SCHED_THREAD_NONE) report(SCHED_REQ_EXTERNAL_READY, taker, decision);
+    uint32_t last_woken = taker;
     for (uint32_t i = 0; ready > 0 && i < count; i++) {
-        if (!set[i].revents || owner[i] == last_woken) continue;
+        if (!set[i].revents || owner[i] == last_woken || owner[i] == SCHED_THREAD_NONE) continue;
+        if (owner[i] == taker) continue;
         report(SCHED_REQ_EXTERNAL_READY, owner[i], decision);
         last_woken = owner[i];
     }
-    report(SCHED_REQ_EXTERNAL_DONE, waited, decision);
+    /* With time.external_wall, virtual time follows the wall time the wait took. Without, the
+     * outside world takes no virtual time: a run whose outside world answers the same (a child
+     * process, a scripted client) keeps the same clock and the same trace. */
+    report(SCHED_REQ_EXTERNAL_DONE, core->config.time_external_wall ? waited : 0, decision);
 }
 
 void shim_settle(struct sched_decision *decision) {

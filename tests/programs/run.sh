@@ -14,6 +14,9 @@
 #                 (NAMES: one name, or several as a|b)
 #   sweep:N       seeds 1..N, each once: every run must exit 0 (no crash, no hang, no failed
 #                 check) within the wall-time limit; seed 1 twice, identically
+#   tree:N        seed 1 twice: exit 0, at least N processes each wrote a trace of its own
+#                 (TRACE.<path>, path 1, 2, 2.1, ...), the same files both times, each identical,
+#                 each with its process path in the header; seed 2's traces differ from seed 1's
 #   race          seeds 1..40: some fail (the race shows) and some pass; a failing seed fails the
 #                 same way 3 times more, a passing seed passes 3 times more
 # Optional: TEST_FAULTS (passed as --faults), TEST_CONFIG (--config), TEST_WALL_MAX_MS (the run
@@ -67,6 +70,29 @@ interleaving() {
 }
 
 case "$mode" in
+tree:*)
+    want=${mode#tree:}
+    run_one 1 first "${program[@]}" || fail "seed 1 run 1 exited $?"
+    run_one 1 second "${program[@]}" || fail "seed 1 run 2 exited $?"
+    run_one 2 other "${program[@]}" || fail "seed 2 exited $?"
+    children=0
+    for file in "$work"/first.trace.*; do
+        [ -e "$file" ] || continue
+        path=${file#"$work"/first.trace.}
+        grep -q "\"process\":\"$path\"" "$file" || fail "$file: no \"process\":\"$path\" in its header"
+        tail -1 "$file" | grep -q '"end":' || fail "$file: no end line"
+        cmp -s "$file" "$work/second.trace.$path" || {
+            "$tool" trace diff "$file" "$work/second.trace.$path" >&2
+            fail "process $path: traces differ between runs of seed 1"
+        }
+        [ -e "$work/other.trace.$path" ] && ! cmp -s "$file" "$work/other.trace.$path" ||
+            fail "process $path: seed 2's trace is missing or the same as seed 1's"
+        children=$((children + 1))
+    done
+    [ "$children" -ge "$want" ] || fail "only $children child traces (want $want)"
+    cmp -s "$work/first.out" "$work/second.out" || fail "stdout differs between runs of seed 1"
+    echo "ok: $children child processes, each with its own deterministic trace"
+    ;;
 threads)
     run_one 1 reference "${program[@]}" || fail "seed 1 exited $?"
     for run in 2 3 4 5 6 7 8 9 10; do
