@@ -101,7 +101,7 @@ check_site() {
     get blob.bin 200
     [ "$(sha256sum <"$work/body" | cut -d' ' -f1)" = "$blob_sha" ] ||
         fail "GET /blob.bin: sha256 $(sha256sum <"$work/body" | cut -d' ' -f1), expected $blob_sha ($(stat -c %s "$work/body") bytes)"
-    get blob.bin 206 -r 100000-131071
+    get blob.bin 206 -r 100000-132767
     cmp -s "$work/body" <(tail -c +100001 "$work/html/blob.bin" | head -c 32768) || fail "range: wrong bytes"
     get no/such/file 404
     grep -q "404 Not Found" "$work/body" || fail "404 without nginx's 404 page"
@@ -124,6 +124,9 @@ check_site() {
 }
 
 check_workers
+for pid in "$master" $(workers); do
+    grep -q libmoonshim "/proc/$pid/maps" || fail "process $pid ($(ps -o args= -p "$pid")) does not run under the shim"
+done
 check_site
 get version 200
 [ "$(cat "$work/body")" = "config 1" ] || fail "/version: $(cat "$work/body")"
