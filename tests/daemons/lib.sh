@@ -13,9 +13,10 @@ need() {
     done
 }
 
-# pick_port BASE: a port in [BASE, BASE+5000) derived from $$, the first nobody listens on.
+# pick_port BASE: a port in [BASE, BASE+3000) derived from $$, the first nobody listens on. Keep
+# BASE+3000 below 32768: ports from there on are the ephemeral ports clients connect from.
 pick_port() {
-    local port=$(($1 + $$ % 4900)) i
+    local port=$(($1 + $$ % 2900)) i
     for i in $(seq 0 99); do
         if ! (exec 9<>"/dev/tcp/127.0.0.1/$((port + i))") 2>/dev/null; then
             echo $((port + i))

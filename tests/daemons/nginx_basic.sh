@@ -25,7 +25,7 @@ fail() {
     [ -n "$daemon_pid" ] && for pid in $(group_pids); do proc_state "$pid"; done
     exit 1
 }
-port=$(pick_port 26000)
+port=$(pick_port 24000)
 
 # The site: a small index.html and a 200 KB file of known content.
 mkdir -p "$work/html"

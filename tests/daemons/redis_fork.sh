@@ -26,7 +26,7 @@ fail() {
     fi
     exit 1
 }
-port=$(pick_port 31000)
+port=$(pick_port 27000)
 cli() { timeout -k 2 20 redis-cli -p "$port" "$@" 2>&1; }
 
 # start LOG: redis-server under the shim on $work, persistence by AOF only (appendfsync everysec,
