@@ -35,10 +35,11 @@ daemon=(redis-server --port "$port" --bind 127.0.0.1 --dir "$data" --save ""
 # 0.002 (several times per run: a redis SET is about 40 calls); let the daemon's timers wait
 # for the real client in wall time (time.external_wall, see moonshim.conf(5)).
 # storage.torn_writes=off: a write the crash loses comes back as it was, and a lost append
-# shrinks the file back. With torn writes on (the default), about one seed in fifteen leaves
-# zeros or garbage after the last acknowledged command of the AOF, and redis 7.0 refuses to
-# start ("Bad file format reading the append only file", redis/redis#5177; acknowledged writes
-# are all in the file, but redis-check-aof --fix is needed): remove it to see that.
+# shrinks the file back. With torn writes on (the default), about one seed in thirty leaves
+# zeros after the last acknowledged command of the AOF (a lost append that kept its size), and
+# redis 7.0 refuses to start ("Bad file format reading the append only file", redis/redis#5177:
+# every acknowledged write is in the file, but redis-check-aof --fix is needed). Remove it and
+# sweep seeds to see that.
 faults="storage.paths=$data,time.external_wall=on,process.crash_probability=0.002,storage.torn_writes=off"
 # --restarts 3: after a simulated crash the tool starts the daemon again (incarnations 1, 2, 3:
 # the seed mixed with the incarnation, so it crashes elsewhere), on the files the crash left.
