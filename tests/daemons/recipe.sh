@@ -21,8 +21,12 @@ data=$work/data    # the daemon's files: modelled by moonshim (storage.paths), l
 acks=$work/acks    # the client's promises: outside storage.paths, so no crash touches them
 mkdir "$data"
 port=$((12000 + $$ % 3000))   # below the ephemeral ports (32768-60999) clients get
-cleanup() {        # never leave a daemon behind: kill the tool and the daemon by their pids
-    [ -n "${tool_pid:-}" ] && kill -KILL $(pgrep -P "$tool_pid") "$tool_pid" 2>/dev/null
+cleanup() {        # never leave a daemon behind: stop the tool and the daemon by their pids
+    if [ -n "${tool_pid:-}" ]; then
+        kill -TERM "$tool_pid" 2>/dev/null         # the tool passes SIGTERM on to the daemon
+        sleep 1
+        kill -KILL $(pgrep -P "$tool_pid") "$tool_pid" 2>/dev/null
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
