@@ -1,10 +1,14 @@
 /* loop.c: a tight loop over one intercepted call, timed from outside by bench/run.sh.
  *
- * Usage: loop write|clock|getrandom|raw_clock N
+ * Usage: loop write|clock|getrandom|raw_clock|raise|fork N
  *   write      N write() calls of 1 byte to /dev/null (libc entry point, PLT)
  *   clock      N clock_gettime(CLOCK_MONOTONIC) calls (vDSO natively, the shim's replacement
  *              under libmoonshim.so)
  *   getrandom  N getrandom(buffer, 16, 0) calls (a real syscall natively)
+ *   raise      N raise(SIGUSR1) with a handler installed: the handler runs before raise returns
+ *              (natively the kernel runs it; under the shim the catcher queues it and the shim
+ *              runs it at the end of the trapped tgkill)
+ *   fork       N times fork, the child _exits at once, the parent waitpid()s it
  *   raw_clock  N syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ...) calls: bypasses the vDSO, so
  *              strace can see it and the shim's seccomp filter traps it
  *
@@ -21,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +94,49 @@ static int loop_getrandom(uint64_t count, uint64_t *checksum) {
     return 0;
 }
 
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int signal_number) {
+    (void)signal_number;
+    handled++;
+}
+
+/* Fails if a handler did not run before raise returned. */
+static int loop_raise(uint64_t count, uint64_t *checksum) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = on_usr1;
+    if (sigaction(SIGUSR1, &action, NULL) != 0) return -1;
+    for (uint64_t i = 0; i < count; i++) {
+        sig_atomic_t before = handled;
+        if (raise(SIGUSR1) != 0 || handled != before + 1) {
+            fprintf(stderr, "loop: raise: the handler did not run\n");
+            return -1;
+        }
+    }
+    *checksum += (uint64_t)handled;
+    return 0;
+}
+
+/* Fails if a fork or a wait fails or the child's status is not 7. */
+static int loop_fork(uint64_t count, uint64_t *checksum) {
+    for (uint64_t i = 0; i < count; i++) {
+        pid_t child = fork();
+        if (child < 0) {
+            fprintf(stderr, "loop: fork: %s\n", strerror(errno));
+            return -1;
+        }
+        if (child == 0) _exit(7);
+        int status = 0;
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 7) {
+            fprintf(stderr, "loop: waitpid: %s\n", strerror(errno));
+            return -1;
+        }
+        *checksum += (uint64_t)WEXITSTATUS(status);
+    }
+    return 0;
+}
+
 /* Parses a decimal count; fails (returns -1) on anything else, including a sign. */
 static int parse_count(const char *text, uint64_t *count) {
     if (text[0] < '0' || text[0] > '9') return -1;
@@ -108,10 +157,12 @@ int main(int argc, char **argv) {
         {"clock", loop_clock},
         {"getrandom", loop_getrandom},
         {"raw_clock", loop_raw_clock},
+        {"raise", loop_raise},
+        {"fork", loop_fork},
     };
     uint64_t count = 0;
     if (argc != 3 || parse_count(argv[2], &count) != 0) {
-        fprintf(stderr, "usage: loop write|clock|getrandom|raw_clock N\n");
+        fprintf(stderr, "usage: loop write|clock|getrandom|raw_clock|raise|fork N\n");
         return 2;
     }
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
@@ -122,6 +173,6 @@ int main(int argc, char **argv) {
         return 0;
     }
     fprintf(stderr, "loop: unknown workload '%s'\n", argv[1]);
-    fprintf(stderr, "usage: loop write|clock|getrandom|raw_clock N\n");
+    fprintf(stderr, "usage: loop write|clock|getrandom|raw_clock|raise|fork N\n");
     return 2;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh: four tables. First, the per-call cost of write, clock_gettime and getrandom natively,
+# run.sh: five tables (the fifth: signals and processes, see process_table). First, the per-call cost of write, clock_gettime and getrandom natively,
 # under libmoonshim.so and under two peers (strace fault injection, libfiu's POSIX preload).
 # Second, the cost of a thread handoff (bench/handoff.c: futex and mutex/condvar ping-pong)
 # natively, unpinned and pinned to one CPU, and under libmoonshim.so. Third, the cost of modelled
@@ -43,8 +43,8 @@ die() {
 [[ $# -le 1 ]] || die "usage: bash bench/run.sh [BUILD_DIR]"
 [[ $scale =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALE must be a positive integer, not '$scale'"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
-[[ $only =~ ^(|calls|handoff|storage|net)$ ]] ||
-    die "BENCH_ONLY must be calls, handoff, storage or net, not '$only'"
+[[ $only =~ ^(|calls|handoff|storage|net|process)$ ]] ||
+    die "BENCH_ONLY must be calls, handoff, storage, net or process, not '$only'"
 shim_lib=$(cd "$build_dir" 2>/dev/null && pwd)/shim/libmoonshim.so ||
     die "build directory '$build_dir' does not exist (meson setup $build_dir first)"
 [[ -f $shim_lib ]] || die "$shim_lib is missing: run 'meson compile -C $build_dir' first"
@@ -585,8 +585,38 @@ net_table() {
     fi
 }
 
+# The fifth table: signals and processes. raise(SIGUSR1) with a handler (the shim catches,
+# queues and runs the handler at the end of the trapped tgkill) and fork+_exit+waitpid (under
+# the shim the child sets up its own trace-less run: new streams, a new doorbell, the fork hooks).
+process_table() {
+    local workload
+    local -A native_n=([raise]=1000000 [fork]=5000) shim_n=([raise]=100000 [fork]=2000)
+    local -A native shim strace
+    for workload in raise fork; do
+        echo "run.sh: measuring $workload" >&2
+        native[$workload]=$(per_call_ns "${native_n[$workload]}" "${pin[@]}" "$loop" "$workload")
+        shim[$workload]=$(per_call_ns "${shim_n[$workload]}" "${pin[@]}" \
+            env LD_PRELOAD="$shim_lib" MOONSHIM_SEED=1 "$loop" "$workload")
+        strace[$workload]=-
+        if ((have_strace)); then
+            strace[$workload]=$(per_call_ns 2000 "${pin[@]}" strace -f -qq -o /dev/null \
+                -e trace=tgkill,clone,wait4 "$loop" "$workload")
+        fi
+    done
+    echo
+    echo "ns per operation = (median(N) - median(0)) / N; median of $runs runs ($timer); pinned to"
+    echo "CPU $cpu; strace traces tgkill,clone,wait4 (what a tracer would have to stop on)."
+    printf '%-10s %10s %10s %8s %10s %8s\n' workload native shim shim/nat strace str/nat
+    for workload in raise fork; do
+        printf '%-10s %10s %10s %8s %10s %8s\n' "$workload" "${native[$workload]}" \
+            "${shim[$workload]}" "$(ratio "${shim[$workload]}" "${native[$workload]}")" \
+            "${strace[$workload]}" "$(ratio "${strace[$workload]}" "${native[$workload]}")"
+    done
+}
+
 case $only in
 calls) calls_table ;;
+process) process_table ;;
 handoff) handoff_table ;;
 storage) storage_table ;;
 net) net_table ;;
@@ -595,6 +625,7 @@ net) net_table ;;
     handoff_table
     storage_table
     net_table
+    process_table
     ;;
 esac
 [[ ! -e $work/failed ]] || exit 1

@@ -126,6 +126,8 @@ static const struct config_key config_keys[] = {
     {"process.terminate_grace", CONFIG_DURATION,
      offsetof(struct sched_config, process_terminate_grace_ns), 10 * SECOND_NS, 0,
      100ll * 365 * 86400 * SECOND_NS},
+    {"process.virtual_pids", CONFIG_BOOLEAN, offsetof(struct sched_config, process_virtual_pids),
+     0, 0, 1},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -69,6 +69,7 @@ struct sched_config {
     int64_t process_terminate_at_ns;
     int64_t process_terminate_probability;
     int64_t process_terminate_grace_ns;
+    int64_t process_virtual_pids;  /* boolean: getpid & co. return run-determined numbers */
 };
 
 #define SCHED_PROBABILITY_ONE (1ll << 32)

@@ -535,9 +535,10 @@ static int terminate_now(struct sched_core *core) {
     if (core->terminated) return 0;
     int64_t elapsed = core->clock.monotonic_ns - config->time_uptime_ns;
     int terminate = config->process_terminate_at_ns > 0 && elapsed >= config->process_terminate_at_ns;
+    /* draw_q32, not chance: a probability of one is 2^32, which does not fit a 32-bit chance. */
     if (!terminate && config->process_terminate_probability > 0)
-        terminate = sched_prng_chance(&core->streams[SCHED_STREAM_TERMINATE],
-                                      (uint32_t)config->process_terminate_probability);
+        terminate = sched_prng_draw_q32(&core->streams[SCHED_STREAM_TERMINATE],
+                                        config->process_terminate_probability);
     core->terminated = (uint32_t)terminate;
     return terminate;
 }

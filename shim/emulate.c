@@ -180,6 +180,10 @@ static const struct intercepted table[] = {
     {SYS_execveat, 1, "execveat", emulate_execve},
     {SYS_pause, 1, "pause", emulate_wait_for_signal},
     {SYS_rt_sigsuspend, 1, "rt_sigsuspend", emulate_wait_for_signal},
+    /* Trapped only with process.virtual_pids (trapped = 2). */
+    {SYS_getpid, 2, "getpid", shim_emulate_identity},
+    {SYS_getppid, 2, "getppid", shim_emulate_identity},
+    {SYS_gettid, 2, "gettid", shim_emulate_identity},
     {SYS_wait4, 1, "wait4", shim_emulate_wait},
     {SYS_waitid, 1, "waitid", shim_emulate_wait},
     {SYS_kill, 1, "kill", shim_emulate_kill},
@@ -247,7 +251,8 @@ long shim_emulate(long number, const long args[6]) {
 size_t shim_trapped_syscalls(int *numbers, size_t capacity) {
     size_t count = 0;
     for (size_t i = 0; i < TABLE_LENGTH && count < capacity; i++)
-        if (table[i].trapped) numbers[count++] = table[i].number;
+        if (table[i].trapped == 1 || (table[i].trapped == 2 && shim_process_virtual_pids()))
+            numbers[count++] = table[i].number;
     return count;
 }
 

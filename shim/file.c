@@ -752,6 +752,15 @@ static void undo_record(const struct record *record, struct sched_prng *stream,
     }
 }
 
+/* In a forked child: the parent's unsynced changes are the parent's to lose (their backups are
+ * the parent's files); the child's log starts empty. */
+void shim_file_after_fork_child(void) {
+    record_count = 0;
+    synced_count = 0;
+    arena_used = 1;
+    for (uint32_t c = 0; c <= METADATA_CHAIN; c++) chain_head[c] = chain_tail[c] = 0;
+}
+
 /* Replays the log backwards, losing what the seed says, then removes leftover backups. Called
  * with the baton held; the core's storage stream decides. */
 void shim_file_apply_crash(struct sched_core *core) {

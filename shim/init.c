@@ -152,6 +152,7 @@ _Noreturn void shim_crash(uint32_t call) {
     sched_text_str(&text, shim_call_name(call));
     shim_trace_end("crash", 137, 0);
     shim_report_end("crash", 137, 0, message);
+    shim_process_kill_children();
     for (;;) shim_syscall2(SYS_kill, shim_syscall0(SYS_getpid), SIGKILL);
 }
 
@@ -229,6 +230,16 @@ const char *shim_process_path(void) {
     return process_path;
 }
 
+/* A crash is the node's (the first process's): children do not crash or get terminated on
+ * their own; they go down with it (shim_crash kills them) or as their parent decides. */
+static void shim_config_for_child(struct sched_config *config) {
+    config->process_crash_at_call = 0;
+    config->process_crash_at_ns = 0;
+    config->process_crash_probability = 0;
+    config->process_terminate_at_ns = 0;
+    config->process_terminate_probability = 0;
+}
+
 void shim_after_fork_child(void) {
     /* Only the forking thread exists in the child; the core must forget the others, and the
      * child writes its own trace, not the parent's (nor the report, which is the run's). The lock
@@ -246,6 +257,9 @@ void shim_after_fork_child(void) {
     write_in_place(owner_pid_text, OWNER_PID_MAX, pid);
     shim_thread_note_tid();
     shim_process_forget_children();
+    shim_process_identity((int)core.config.process_virtual_pids, process_path);
+    shim_file_after_fork_child();
+    shim_config_for_child(&core.config);
     shim_trace_start_in_child(process_path);
     shim_signals_after_fork_child();
 }
@@ -268,18 +282,21 @@ void shim_before_spawn(void) {
     write_in_place(owner_pid_text, OWNER_PID_MAX, "0");
 }
 
-void shim_after_spawn(long child) {
+long shim_after_spawn(long child) {
     if (stream_seed_text) memcpy(stream_seed_text, spawn_saved, 17);
     write_in_place(process_path_text, PROCESS_PATH_MAX, process_path);
     if (owner_pid_text) memcpy(owner_pid_text, spawn_saved_owner, sizeof(spawn_saved_owner));
-    if (child > 0) shim_after_fork_parent(child);
+    return child > 0 ? shim_after_fork_parent(child) : child;
 }
 
-void shim_after_fork_parent(long child) {
-    shim_process_child_started(child);
+long shim_after_fork_parent(long child) {
+    char path[PROCESS_PATH_MAX + 1];
     lock_core();
+    child_path(core.forks + 1, path);
     sched_core_forked(&core);
     unlock_core();
+    shim_process_child_started(child);
+    return shim_process_child_virtual(child, path);
 }
 
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail) {
@@ -546,7 +563,9 @@ static void initialize(void) {
     sched_core_init(&core, run_incarnation ? run_seed_mixed : seed, &config);
     core.seed = seed; /* reported as given; the streams use the mixed value */
     int continuing = 0, result = 0;
-    if (find_process(&continuing)) {
+    int first = find_process(&continuing);
+    if (!first) shim_config_for_child(&core.config);
+    if (first) {
         result = shim_report_try_open(getenv("MOONSHIM_REPORT"));
         if (result < 0) startup_error("MOONSHIM_REPORT", "", 0, "cannot open the report file");
     }
@@ -558,6 +577,9 @@ static void initialize(void) {
     shim_trace_header(continuing);
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
     reserve_process_variables();
+    shim_process_identity((int)config.process_virtual_pids, process_path);
+    if (core.config.process_terminate_at_ns > 0)
+        shim_signals_arm_terminate_at(core.clock.monotonic_ns + core.config.process_terminate_at_ns);
     /* A process started by execve from a simulated child draws from that child's streams. */
     const char *inherited = getenv("MOONSHIM_STREAM_SEED");
     uint64_t stream_seed = 0;

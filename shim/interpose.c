@@ -491,3 +491,43 @@ MOON_API FILE *fdopen(int fd, const char *mode) {
     if (!real) return shim_set_errno(-ENOSYS), (FILE *)0;
     return real(fd, mode);
 }
+
+/* fcntl: F_SETOWN/F_GETOWN (and the _EX forms) name processes, so with process.virtual_pids
+ * their pids are translated (process.c); every other command goes to the kernel unchanged. */
+static long fcntl_owner(int fd, int command, long argument) {
+    if (!is_running() || !shim_process_virtual_pids())
+        return shim_syscall3(SYS_fcntl, fd, command, argument);
+    if (command == F_SETOWN) {
+        long target = argument < 0 ? -shim_process_to_real(-argument) : shim_process_to_real(argument);
+        return shim_syscall3(SYS_fcntl, fd, command, target);
+    }
+    if (command == F_SETOWN_EX && argument) {
+        struct f_owner_ex owner = *(const struct f_owner_ex *)argument;
+        owner.pid = (pid_t)shim_process_to_real(owner.pid);
+        return shim_syscall3(SYS_fcntl, fd, command, &owner);
+    }
+    long result = shim_syscall3(SYS_fcntl, fd, command, argument);
+    if (command == F_GETOWN && result != 0)
+        result = result < 0 && result > -4096 ? result : shim_process_to_virtual(result);
+    if (command == F_GETOWN_EX && result == 0 && argument) {
+        struct f_owner_ex *owner = (struct f_owner_ex *)argument;
+        owner->pid = (pid_t)shim_process_to_virtual(owner->pid);
+    }
+    return result;
+}
+
+MOON_API int fcntl(int fd, int command, ...) {
+    va_list arguments;
+    va_start(arguments, command);
+    long argument = va_arg(arguments, long);
+    va_end(arguments);
+    return (int)shim_set_errno(fcntl_owner(fd, command, argument));
+}
+
+MOON_API int fcntl64(int fd, int command, ...) {
+    va_list arguments;
+    va_start(arguments, command);
+    long argument = va_arg(arguments, long);
+    va_end(arguments);
+    return (int)shim_set_errno(fcntl_owner(fd, command, argument));
+}

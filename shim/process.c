@@ -23,18 +23,33 @@
 #define CHILDREN_MAX 256
 
 static long children[CHILDREN_MAX];
+static long child_virtual[CHILDREN_MAX]; /* what the program knows each child as */
 static int child_count;
+static long reaped_real, reaped_virtual;
 
 void shim_process_child_started(long pid) {
-    if (child_count < CHILDREN_MAX) children[child_count++] = pid;
+    if (child_count < CHILDREN_MAX) {
+        child_virtual[child_count] = pid;
+        children[child_count++] = pid;
+    }
 }
 
 static void child_gone(long pid) {
     for (int i = 0; i < child_count; i++) {
         if (children[i] != pid) continue;
-        children[i] = children[--child_count];
+        reaped_real = pid; /* the wait reporting it still translates it */
+        reaped_virtual = child_virtual[i];
+        child_count--;
+        children[i] = children[child_count];
+        child_virtual[i] = child_virtual[child_count];
         return;
     }
+}
+
+/* A simulated crash is the node's power loss: the children this process started die with it.
+ * (Their own children, and descendants that daemonized away, are not reached.) */
+void shim_process_kill_children(void) {
+    for (int i = 0; i < child_count; i++) shim_syscall2(SYS_kill, children[i], SIGKILL);
 }
 
 void shim_process_forget_children(void) {
@@ -95,7 +110,22 @@ static long recorded(long number, const long args[6], int options, long result) 
     return result;
 }
 
-long shim_emulate_wait(long number, const long args[6]) {
+static long wait_translated(long number, const long args[6]);
+
+long shim_emulate_wait(long number, const long program_args[6]) {
+    long args[6] = {program_args[0], program_args[1], program_args[2],
+                    program_args[3], program_args[4], program_args[5]};
+    shim_process_translate_arguments(number, args);
+    long result = wait_translated(number, args);
+    if (number == SYS_wait4 && result > 0) result = shim_process_to_virtual(result);
+    if (number == SYS_waitid && result == 0 && args[2]) {
+        siginfo_t *info = (siginfo_t *)args[2];
+        if (info->si_pid > 0) info->si_pid = (pid_t)shim_process_to_virtual(info->si_pid);
+    }
+    return result;
+}
+
+static long wait_translated(long number, const long args[6]) {
     int options = (int)(number == SYS_wait4 ? args[2] : args[3]);
     int can_look = number == SYS_wait4 || args[2] != 0;
     if ((options & WNOHANG) || !can_look) {
@@ -133,5 +163,122 @@ long shim_emulate_wait(long number, const long args[6]) {
         unwatch(set, count, owned);
         if (waited == -EINTR && shim_signals_deliver(0))
             return recorded(number, args, options, -EINTR);
+    }
+}
+
+/* --- virtual pids (process.virtual_pids) --------------------------------------------------
+ *
+ * Real pids are the kernel's, different every run. With process.virtual_pids, getpid, getppid
+ * and gettid return numbers that are a function of the run: a process's comes from its path in
+ * the tree (init.c), a thread's is its process's plus its simulated thread number. Every virtual
+ * pid is above PID_MAX_LIMIT (4194304), so it can never name a real process: the pid-taking
+ * calls the shim intercepts (kill, tgkill, tkill, rt_[tg]sigqueueinfo, wait4, waitid) translate
+ * the virtual pids this process knows (itself, its threads, its parent, the children it started)
+ * and pass anything else through, where a virtual pid the process does not know fails with
+ * ESRCH instead of reaching a stranger. Results that carry pids (fork, wait4, waitid, the si_pid
+ * a handler receives) are translated back. */
+#define PID_MAX_LIMIT 4194304
+#define VIRTUAL_PID_FIRST 4200000l          /* the first process of the run */
+#define VIRTUAL_PID_OUTSIDE 4199000l        /* its parent (the tool, a shell) */
+#define VIRTUAL_PID_SPACING 1000l           /* room for each process's threads */
+#define VIRTUAL_PID_SLOTS 2000000ul
+
+static int virtual_pids;
+static long self_real, self_virtual, parent_real, parent_virtual;
+
+long shim_process_virtual_pid_of(const char *path) {
+    if (!path[0]) return VIRTUAL_PID_FIRST;
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (const char *c = path; *c; c++) hash = (hash ^ (unsigned char)*c) * 0x100000001b3ull;
+    return VIRTUAL_PID_FIRST + VIRTUAL_PID_SPACING * (1 + (long)(hash % VIRTUAL_PID_SLOTS));
+}
+
+void shim_process_identity(int enabled, const char *path) {
+    virtual_pids = enabled;
+    self_real = shim_syscall0(SYS_getpid);
+    parent_real = shim_syscall0(SYS_getppid);
+    self_virtual = shim_process_virtual_pid_of(path);
+    /* The parent's path is ours without the last ".N". */
+    char parent[72];
+    size_t length = 0, cut = 0;
+    for (; path[length] && length < sizeof(parent) - 1; length++) {
+        parent[length] = path[length];
+        if (path[length] == '.') cut = length;
+    }
+    parent[cut] = 0;
+    parent_virtual = path[0] ? shim_process_virtual_pid_of(parent) : VIRTUAL_PID_OUTSIDE;
+}
+
+int shim_process_virtual_pids(void) {
+    return virtual_pids;
+}
+
+long shim_process_to_real(long pid);
+#define to_real shim_process_to_real
+
+long shim_process_to_real(long pid) {
+    if (!virtual_pids) return pid;
+    if (pid < -1) return -to_real(-pid);
+    if (pid <= PID_MAX_LIMIT) return pid;
+    if (pid == self_virtual) return self_real;
+    if (pid == parent_virtual) return parent_real;
+    if (pid > self_virtual && pid < self_virtual + SCHED_THREADS_MAX) {
+        long tid = shim_thread_tid((int)(pid - self_virtual));
+        if (tid > 0) return tid;
+    }
+    for (int i = 0; i < child_count; i++)
+        if (child_virtual[i] == pid) return children[i];
+    return pid; /* unknown: no real process has this number (ESRCH) */
+}
+
+long shim_process_to_virtual(long pid) {
+    if (!virtual_pids || pid <= 0) return pid;
+    if (pid == self_real) return self_virtual;
+    if (pid == parent_real) return parent_virtual;
+    for (int i = 0; i < child_count; i++)
+        if (children[i] == pid) return child_virtual[i];
+    if (pid == reaped_real) return reaped_virtual;
+    int thread = shim_thread_by_tid(pid);
+    if (thread > 0) return self_virtual + thread;
+    return pid;
+}
+
+long shim_process_child_virtual(long pid, const char *path) {
+    if (child_count > 0 && children[child_count - 1] == pid)
+        child_virtual[child_count - 1] = shim_process_virtual_pid_of(path);
+    return virtual_pids ? shim_process_virtual_pid_of(path) : pid;
+}
+
+long shim_emulate_identity(long number, const long args[6]) {
+    (void)args;
+    switch (number) {
+    case SYS_getpid: return self_virtual;
+    case SYS_gettid: {
+        int thread = shim_thread_self();
+        return thread > 0 ? self_virtual + thread : self_virtual;
+    }
+    case SYS_getppid: {
+        long parent = shim_syscall0(SYS_getppid);
+        return parent == parent_real ? parent_virtual : parent; /* reparented: the real one */
+    }
+    default: return -ENOSYS;
+    }
+}
+
+/* The pid arguments of the intercepted calls that take them, made real in place. */
+void shim_process_translate_arguments(long number, long args[6]) {
+    if (!virtual_pids) return;
+    switch (number) {
+    case SYS_kill: case SYS_tkill: case SYS_rt_sigqueueinfo: case SYS_wait4:
+        args[0] = to_real(args[0]);
+        break;
+    case SYS_tgkill: case SYS_rt_tgsigqueueinfo:
+        args[0] = to_real(args[0]);
+        args[1] = to_real(args[1]);
+        break;
+    case SYS_waitid:
+        if (args[0] == P_PID || args[0] == P_PGID) args[1] = to_real(args[1]);
+        break;
+    default: break;
     }
 }

@@ -85,12 +85,25 @@ int shim_wait_external(struct pollfd *fds, uint32_t count, int64_t deadline, int
 void shim_settle(struct sched_decision *decision);
 /* In the child of a fork (clone without CLONE_VM). */
 void shim_after_fork_child(void);
-void shim_after_fork_parent(long child);
+/* Returns what fork returns to the program (the child's virtual pid with process.virtual_pids). */
+long shim_after_fork_parent(long child);
 void shim_before_spawn(void);
-void shim_after_spawn(long child);
+long shim_after_spawn(long child);
 /* process.c: the children this process started (for waits), and wait4/waitid in the scheduler. */
 void shim_process_child_started(long pid);
 void shim_process_forget_children(void);
+void shim_process_kill_children(void);
+/* process.virtual_pids: this process's identity (path in the tree), the virtual pid of a path,
+ * a child's virtual pid (registers it; returns what fork returns to the program), translations,
+ * and the emulation of getpid/getppid/gettid. */
+void shim_process_identity(int enabled, const char *path);
+int shim_process_virtual_pids(void);
+long shim_process_virtual_pid_of(const char *path);
+long shim_process_child_virtual(long pid, const char *path);
+long shim_process_to_virtual(long pid);
+long shim_process_to_real(long pid);
+void shim_process_translate_arguments(long number, long args[6]);
+long shim_emulate_identity(long number, const long args[6]);
 long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
@@ -136,6 +149,7 @@ void shim_signals_reset_doorbell(void);
 int64_t shim_signals_next_timer(void);
 void shim_signals_fire_due(void);
 void shim_signals_request_terminate(void);
+void shim_signals_arm_terminate_at(int64_t monotonic_ns);
 void shim_signals_after_fork_child(void);
 long shim_emulate_wait_for_signal(long number, const long args[6], void *context);
 long shim_emulate_kill(long number, const long args[6]);
@@ -149,6 +163,7 @@ int shim_thread_self(void);
 /* The kernel tid of each simulated thread: note the caller's (after a fork); find by tid (-1). */
 void shim_thread_note_tid(void);
 int shim_thread_by_tid(long tid);
+long shim_thread_tid(int thread);
 /* True in a vfork-style child, where every call passes through unsimulated. */
 int shim_thread_passthrough(void);
 void shim_thread_give_turn(uint32_t next);
@@ -233,6 +248,7 @@ long shim_file_link(uint32_t call, const long args[6], uintptr_t caller);
 long shim_file_mkdir(uint32_t call, const long args[6], uintptr_t caller);
 long shim_file_truncate(uint32_t call, int fd, int64_t length, uintptr_t caller);
 void shim_file_apply_crash(struct sched_core *core);
+void shim_file_after_fork_child(void);
 /* Whether fd is a modelled directory (its fsync commits metadata). */
 int shim_file_is_modelled_directory(int fd);
 /* The call site of the intercepted call being handled (set by the SIGSYS handler). */

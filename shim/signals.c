@@ -74,14 +74,16 @@ static siginfo_t thread_pending_info[SCHED_THREADS_MAX][SIGNAL_COUNT + 1];
 /* Rung by the catcher; an eventfd, hidden (SHIM_FD_SHIM). */
 static int doorbell = -1;
 
-/* Virtual-time signal timers: alarm/setitimer(ITIMER_REAL), and process.terminate_*'s SIGKILL. */
+/* Virtual-time signal timers: alarm/setitimer(ITIMER_REAL); process.terminate_*'s SIGKILL; and
+ * process.terminate_at's request, so that a program asleep or idle at that moment is woken
+ * then (the core flags the first request at or after it, and a sleeping program makes none). */
 struct signal_timer {
     int64_t expiration_ns; /* monotonic; 0 when disarmed */
     int64_t interval_ns;
     int signal_number;
 };
-enum { TIMER_REAL = 0, TIMER_TERMINATE_KILL = 1, TIMER_COUNT = 2 };
-static struct signal_timer timers[TIMER_COUNT] = {{0, 0, SIGALRM}, {0, 0, SIGKILL}};
+enum { TIMER_REAL = 0, TIMER_TERMINATE_KILL = 1, TIMER_TERMINATE_AT = 2, TIMER_COUNT = 3 };
+static struct signal_timer timers[TIMER_COUNT] = {{0, 0, SIGALRM}, {0, 0, SIGKILL}, {0, 0, SIGTERM}};
 static int terminate_requested;
 
 static void program_handler_for_sigsys(int signal_number, siginfo_t *info, void *context);
@@ -259,8 +261,14 @@ static void terminate_kill(void) {
 }
 
 static void fire_due_timers(void) {
-    if (terminate_requested != 1 && !(timers[0].expiration_ns | timers[1].expiration_ns)) return;
+    if (terminate_requested != 1 &&
+        !(timers[0].expiration_ns | timers[1].expiration_ns | timers[2].expiration_ns))
+        return;
     int64_t now = now_ns();
+    if (timers[TIMER_TERMINATE_AT].expiration_ns && timers[TIMER_TERMINATE_AT].expiration_ns <= now) {
+        timers[TIMER_TERMINATE_AT].expiration_ns = 0;
+        if (!terminate_requested) terminate_requested = 1;
+    }
     if (terminate_requested == 1) {
         terminate_requested = 2;
         shim_record_no_switch(SHIM_CALL_SIGNAL, SIGTERM, 1, 0);
@@ -270,6 +278,7 @@ static void fire_due_timers(void) {
     for (int i = 0; i < TIMER_COUNT; i++) {
         struct signal_timer *timer = &timers[i];
         if (timer->expiration_ns == 0 || timer->expiration_ns > now) continue;
+        if (i == TIMER_TERMINATE_AT) continue; /* handled above */
         if (i == TIMER_TERMINATE_KILL) terminate_kill();
         if (timer->interval_ns > 0) {
             int64_t missed = (now - timer->expiration_ns) / timer->interval_ns;
@@ -296,6 +305,10 @@ int64_t shim_signals_next_timer(void) {
 
 void shim_signals_request_terminate(void) {
     if (!terminate_requested) terminate_requested = 1;
+}
+
+void shim_signals_arm_terminate_at(int64_t monotonic_ns) {
+    timers[TIMER_TERMINATE_AT].expiration_ns = monotonic_ns;
 }
 
 static void timeval_from_ns(struct timeval *value, int64_t ns) {
@@ -411,6 +424,7 @@ static void run_handler(int signal_number, const siginfo_t *pending_siginfo, uin
         program_action[signal_number] = reset;
         shim_syscall4(SYS_rt_sigaction, signal_number, &reset, 0, KERNEL_SIGSET_SIZE);
     }
+    if (info.si_pid > 0) info.si_pid = (pid_t)shim_process_to_virtual(info.si_pid);
     uint64_t during = mask | action.mask;
     if (!(action.flags & (SA_NODEFER | SA_RESETHAND))) during |= SIGNAL_BIT(signal_number);
     set_mask(during);
@@ -487,7 +501,10 @@ long shim_emulate_wait_for_signal(long number, const long args[6], void *context
 /* kill, tgkill, tkill, rt_sigqueueinfo, rt_tgsigqueueinfo: performed; a signal the process
  * sent itself has reached the catcher by the time the call returns, and its handler runs at the
  * end of this call, as the kernel would run it before the call returned. */
-long shim_emulate_kill(long number, const long args[6]) {
+long shim_emulate_kill(long number, const long program_args[6]) {
+    long args[6] = {program_args[0], program_args[1], program_args[2],
+                    program_args[3], program_args[4], program_args[5]};
+    shim_process_translate_arguments(number, args);
     long self = shim_syscall0(SYS_getpid);
     if (number == SYS_tgkill || number == SYS_tkill) {
         long tid = number == SYS_tgkill ? args[1] : args[0];
@@ -610,6 +627,7 @@ void shim_signals_after_fork_child(void) {
     memset(thread_pending, 0, sizeof(thread_pending));
     timers[TIMER_REAL].expiration_ns = 0;
     timers[TIMER_TERMINATE_KILL].expiration_ns = 0;
+    timers[TIMER_TERMINATE_AT].expiration_ns = 0;
     terminate_requested = 0;
     int old = doorbell;
     long fd = shim_syscall2(SYS_eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC);

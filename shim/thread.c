@@ -64,6 +64,12 @@ void shim_thread_note_tid(void) {
     if (self >= 0) kernel_tid[self] = shim_syscall0(SYS_gettid);
 }
 
+long shim_thread_tid(int thread) {
+    if (thread < 0 || thread >= SCHED_THREADS_MAX) return -1;
+    if (shim_core()->threads[thread].state == SCHED_THREAD_UNUSED) return -1;
+    return kernel_tid[thread];
+}
+
 int shim_thread_by_tid(long tid) {
     const struct sched_core *core = shim_core();
     for (uint32_t t = 0; t < core->thread_count; t++)
@@ -197,7 +203,7 @@ long shim_emulate_clone(long number, long long *registers) {
         long result = shim_syscall(number, raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]);
         if (!(flags & CLONE_VM) && !vfork_child) {
             if (result == 0) shim_after_fork_child();
-            else if (result > 0) shim_after_fork_parent(result);
+            else if (result > 0) result = shim_after_fork_parent(result);
         }
         return result;
     }
@@ -219,7 +225,7 @@ long shim_emulate_clone(long number, long long *registers) {
     }
     if (!is_thread) {
         vfork_child = 0; /* we are the parent again; the child may have set it in shared TLS */
-        shim_after_spawn(result);
+        result = shim_after_spawn(result);
         return result;
     }
     if (result < 0) {
@@ -386,7 +392,7 @@ long shim_emulate_vfork(void) {
     long result = shim_syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
     if (!vfork_child) {
         if (result == 0) shim_after_fork_child();
-        else if (result > 0) shim_after_fork_parent(result);
+        else if (result > 0) result = shim_after_fork_parent(result);
     }
     return result;
 }

@@ -3,6 +3,9 @@
  *   terminate clean      a SIGTERM handler: the main loop sees it and exits 0, printing when
  *   terminate stubborn   the handler ignores it: the process is killed at the end of the grace
  *   terminate default    no handler: SIGTERM's default action ends the process
+ *   terminate sleepy     as clean, but asleep for an hour when the request comes (the sleep
+ *                        ends with EINTR at the request)
+ *   terminate idle       as clean, but in pause() when the request comes
  * The main loop ticks once per virtual second, for at most an hour. */
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +33,16 @@ int main(int argc, char **argv) {
     }
     struct timespec start, now, tick = {1, 0};
     clock_gettime(CLOCK_MONOTONIC, &start);
+    if (strcmp(argv[1], "sleepy") == 0 || strcmp(argv[1], "idle") == 0) {
+        struct timespec hour = {3600, 0}, left = {0, 0};
+        if (argv[1][0] == 's') CHECK(nanosleep(&hour, &left) == -1 && left.tv_sec > 3000);
+        else CHECK(pause() == -1);
+        CHECK(asked == 1);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        printf("SIGTERM after %lld virtual seconds (%s): clean exit\n",
+               (long long)(now.tv_sec - start.tv_sec), argv[1]);
+        return 0;
+    }
     for (int i = 0; i < 3600; i++) {
         nanosleep(&tick, 0);
         if (asked && strcmp(argv[1], "clean") == 0) {

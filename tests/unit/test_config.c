@@ -979,7 +979,7 @@ START_TEST(test_json_storage_and_process) {
     ck_assert_ptr_nonnull(strstr(buffer, "\"storage.paths\":\".\","));
     ck_assert_ptr_nonnull(strstr(buffer, "\"storage.lost_unsynced\":2147483648,"));
     ck_assert_ptr_nonnull(strstr(buffer, "\"process.crash_probability\":0,"));
-    ck_assert_ptr_nonnull(strstr(buffer, "\"process.terminate_grace\":10000000000}"));
+    ck_assert_ptr_nonnull(strstr(buffer, "\"process.virtual_pids\":0}"));
     set_ok("storage.paths", "/tmp/a \"b\"\\c");
     set_ok("process.crash_at_call", "99");
     set_ok("storage.stall", "100%");
