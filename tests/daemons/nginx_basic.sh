@@ -65,7 +65,7 @@ EOF
 write_config 1
 
 start_daemon "$work/tool.log" "$tool" exec --seed "$seed" \
-    --faults "time.external_wall=on,storage.paths=$work" \
+    --faults "time.external_wall=on,storage.paths=$work${NGINX_EXTRA_FAULTS:+,$NGINX_EXTRA_FAULTS}" \
     -- nginx -p "$work/" -e "$work/error.log" -c "$work/nginx.conf"
 wait_port "$port" || fail "nginx did not start under the shim"
 sleep 0.5 # the master is still starting its workers: give the run a moment to go wrong
