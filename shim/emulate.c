@@ -186,6 +186,7 @@ static const struct intercepted table[] = {
     {SYS_gettid, 2, "gettid", shim_emulate_identity},
     {SYS_wait4, 1, "wait4", shim_emulate_wait},
     {SYS_waitid, 1, "waitid", shim_emulate_wait},
+    {SYS_rt_sigtimedwait, 1, "rt_sigtimedwait", shim_emulate_sigtimedwait},
     {SYS_kill, 1, "kill", shim_emulate_kill},
     {SYS_tgkill, 1, "tgkill", shim_emulate_kill},
     {SYS_tkill, 1, "tkill", shim_emulate_kill},

@@ -92,8 +92,8 @@ _Noreturn void moon_panic(const char *file, int line, const char *expression) {
 static void lock_core(void) {
     if (core_depth)
         shim_fatal(SHIM_EXIT_SIMULATION, "unsupported",
-                   "unsupported: an intercepted call from a signal handler interrupted another "
-                   "(asynchronous signals are not simulated yet)");
+                   "unsupported: an intercepted call from a signal handler that interrupted the "
+                   "shim (a synchronous signal such as SIGSEGV, or one glibc sends itself)");
     while (__atomic_exchange_n(&core_lock, 1, __ATOMIC_ACQUIRE))
         shim_syscall0(SYS_sched_yield);
     core_depth = 1;
@@ -262,6 +262,8 @@ void shim_after_fork_child(void) {
     shim_config_for_child(&core.config);
     shim_trace_start_in_child(process_path);
     shim_signals_after_fork_child();
+    /* The watchdog thread did not survive the fork. */
+    shim_thread_try_start_watchdog(core.config.threads_stall_timeout_ns);
 }
 
 /* A vfork-style child (posix_spawn, system) shares our memory until it execs: the program it
@@ -583,7 +585,9 @@ static void initialize(void) {
     /* A process started by execve from a simulated child draws from that child's streams. */
     const char *inherited = getenv("MOONSHIM_STREAM_SEED");
     uint64_t stream_seed = 0;
-    if (!continuing && inherited && strlen(inherited) == 16) {
+    /* A child's image (spawned, or exec'd by a forked child) draws from the child's streams;
+     * the first process's exec'd images go on from the seed's. */
+    if ((!continuing || process_path[0]) && inherited && strlen(inherited) == 16) {
         char prefixed[19] = "0x";
         memcpy(prefixed + 2, inherited, 17);
         if (sched_text_parse_u64(prefixed, &stream_seed) == 0 && stream_seed != 0)

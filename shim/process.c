@@ -138,9 +138,15 @@ static long wait_translated(long number, const long args[6]) {
     }
     if (shim_core()->threads_alive == 1) {
         /* Nothing else of this process could run meanwhile: the kernel's wait, for real, is
-         * the same and keeps the trace free of the child's timing. A signal ends it (EINTR) or
-         * the kernel restarts it (SA_RESTART); its handler runs when the call returns. */
-        long result = shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+         * the same and keeps the trace free of the child's timing. A signal ends it, its handler
+         * runs, and the wait goes on if the handler has SA_RESTART (signals.c). */
+        long result;
+        for (;;) {
+            uint64_t changed = shim_signals_without_restart();
+            result = shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+            shim_signals_restore_restart(changed);
+            if (result != -EINTR || shim_signals_deliver(0)) break;
+        }
         if (result > 0 && number == SYS_wait4) {
             int *status = (int *)args[1];
             if (!status || WIFEXITED(*status) || WIFSIGNALED(*status)) child_gone(result);

@@ -141,6 +141,10 @@ int shim_signals_deliverable_here(void);
 int shim_signals_deliverable(uint64_t mask);
 int shim_signals_deliverable_for(int thread, uint64_t mask);
 uint64_t shim_signals_thread_mask(void);
+void shim_signals_set_thread_mask(uint64_t mask);
+uint64_t shim_signals_without_restart(void);
+void shim_signals_restore_restart(uint64_t changed);
+long shim_emulate_sigtimedwait(long number, const long args[6]);
 /* The eventfd the catcher rings (-1 before start-up); draining it before looking at `pending`. */
 int shim_signals_doorbell(void);
 void shim_signals_reset_doorbell(void);
@@ -149,6 +153,8 @@ void shim_signals_reset_doorbell(void);
 int64_t shim_signals_next_timer(void);
 void shim_signals_fire_due(void);
 void shim_signals_request_terminate(void);
+/* The watchdog's: re-send signals stuck pending to the running thread (tid). */
+void shim_signals_nudge(long tid);
 void shim_signals_arm_terminate_at(int64_t monotonic_ns);
 void shim_signals_after_fork_child(void);
 long shim_emulate_wait_for_signal(long number, const long args[6], void *context);

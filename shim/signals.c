@@ -24,13 +24,18 @@
  * program asks the kernel to apply. The SIGSYS handler is installed with SA_NODEFER: a trapped
  * call it performs for real may block, and a handler that runs meanwhile must still be able to
  * make intercepted calls. Rules: as in shim.h. */
+#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/audit.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <ucontext.h>
@@ -71,6 +76,8 @@ static siginfo_t pending_info[SIGNAL_COUNT + 1];
  * so that when the target takes it is the seed's, not the kernel's. */
 static uint64_t thread_pending[SCHED_THREADS_MAX];
 static siginfo_t thread_pending_info[SCHED_THREADS_MAX][SIGNAL_COUNT + 1];
+/* Pending signals the watchdog re-sent to the running thread (shim_signals_nudge). */
+static uint64_t nudged;
 /* Rung by the catcher; an eventfd, hidden (SHIM_FD_SHIM). */
 static int doorbell = -1;
 
@@ -123,11 +130,89 @@ static void set_mask(uint64_t mask) {
 
 /* --- the catcher ------------------------------------------------------------------------- */
 
+/* Code where a signal must never run a program handler at once: the shim, the stub page, and
+ * libc, ld.so and the vDSO (the shim calls into them mid-operation). Filled at start-up. */
+#define EXCLUDED_MAX 16
+static struct {
+    uintptr_t start, end;
+} excluded[EXCLUDED_MAX];
+static int excluded_count;
+
+static void exclude_text_of(const void *inside) {
+    Dl_info info;
+    if (!inside || !dladdr(inside, &info) || !info.dli_fbase) return;
+    const ElfW(Ehdr) *header = info.dli_fbase;
+    const ElfW(Phdr) *segments = (const void *)((const char *)header + header->e_phoff);
+    for (int i = 0; i < header->e_phnum && excluded_count < EXCLUDED_MAX; i++) {
+        if (segments[i].p_type != PT_LOAD || !(segments[i].p_flags & PF_X)) continue;
+        uintptr_t start = (uintptr_t)header + segments[i].p_vaddr;
+        excluded[excluded_count].start = start;
+        excluded[excluded_count++].end = start + segments[i].p_memsz;
+    }
+}
+
+static void exclude_vdso(void) {
+    const ElfW(Ehdr) *header = (const void *)getauxval(AT_SYSINFO_EHDR);
+    if (!header || excluded_count >= EXCLUDED_MAX) return;
+    const ElfW(Phdr) *segments = (const void *)((const char *)header + header->e_phoff);
+    uintptr_t bias = 0;
+    for (int i = 0; i < header->e_phnum; i++)
+        if (segments[i].p_type == PT_LOAD) {
+            bias = (uintptr_t)header - segments[i].p_vaddr;
+            break;
+        }
+    for (int i = 0; i < header->e_phnum && excluded_count < EXCLUDED_MAX; i++) {
+        if (segments[i].p_type != PT_LOAD || !(segments[i].p_flags & PF_X)) continue;
+        excluded[excluded_count].start = bias + segments[i].p_vaddr;
+        excluded[excluded_count++].end = bias + segments[i].p_vaddr + segments[i].p_memsz;
+    }
+}
+
+extern void *__tls_get_addr(void *); /* in ld.so */
+
+static void find_excluded_code(void) {
+    excluded[excluded_count].start = SHIM_STUB_ADDRESS;
+    excluded[excluded_count++].end = SHIM_STUB_ADDRESS + SHIM_STUB_SIZE;
+    exclude_text_of((const void *)(uintptr_t)find_excluded_code); /* the shim */
+    exclude_text_of((const void *)(uintptr_t)getauxval);          /* libc */
+    exclude_text_of((const void *)(uintptr_t)__tls_get_addr);     /* ld.so */
+    exclude_vdso();
+}
+
+/* Whether the catcher interrupted the program's own code (not the shim, nor the libraries the
+ * shim calls): then the program's handler may run at once, as the kernel would run it, and a
+ * program spinning without intercepted calls (waiting for a flag its handler sets) still
+ * sees a signal from outside. */
+static int interrupted_program_code(const void *context) {
+    if (!context || shim_initialized != 2 || shim_thread_self() < 0 || shim_thread_passthrough())
+        return 0;
+    uintptr_t ip = (uintptr_t)((const ucontext_t *)context)->uc_mcontext.gregs[REG_RIP];
+    for (int i = 0; i < excluded_count; i++)
+        if (ip >= excluded[i].start && ip < excluded[i].end) return 0;
+    return excluded_count > 0;
+}
+
+static void run_handler(int signal_number, const siginfo_t *pending_siginfo, uint64_t mask,
+                        void *context);
+
 static void catcher(int signal_number, siginfo_t *info, void *context) {
-    (void)context;
     int saved_errno = errno;
-    if (signal_number >= 1 && signal_number <= SIGNAL_COUNT) {
-        pending_info[signal_number] = *info;
+    if (signal_number < 1 || signal_number > SIGNAL_COUNT) return;
+    uint64_t bit = SIGNAL_BIT(signal_number);
+    /* A nudge (shim_signals_nudge) carries the original siginfo in pending_info. */
+    int nudge = (__atomic_load_n(&nudged, __ATOMIC_SEQ_CST) & bit) && info->si_code == SI_TKILL;
+    if (is_handler(program_action[signal_number].handler) && interrupted_program_code(context)) {
+        uint64_t mask;
+        memcpy(&mask, &((ucontext_t *)context)->uc_sigmask, sizeof(mask));
+        siginfo_t original = nudge ? pending_info[signal_number] : *info;
+        __atomic_fetch_and(&nudged, ~bit, __ATOMIC_SEQ_CST);
+        shim_record_no_switch(SHIM_CALL_SIGNAL, signal_number, 0, 0);
+        run_handler(signal_number, &original, mask, context);
+        errno = saved_errno;
+        return;
+    }
+    {
+        if (!nudge) pending_info[signal_number] = *info;
         __atomic_fetch_or(&pending, SIGNAL_BIT(signal_number), __ATOMIC_SEQ_CST);
         uint64_t one = 1;
         if (doorbell >= 0) shim_syscall3(SYS_write, doorbell, &one, sizeof(one));
@@ -176,7 +261,8 @@ long shim_emulate_rt_sigaction(const long args[6]) {
     if ((size_t)args[3] != KERNEL_SIGSET_SIZE) return -EINVAL;
     if (signal_number == SIGSYS) {
         struct kernel_sigaction previous = program_action[SIGSYS];
-        if (action) program_action[SIGSYS] = *action;
+        /* A vfork-style child shares our memory: what it sets is not the parent's. */
+        if (action && !shim_thread_passthrough()) program_action[SIGSYS] = *action;
         if (old_action) *old_action = previous;
         return 0;
     }
@@ -228,6 +314,13 @@ static int64_t now_ns(void) {
     return shim_core()->clock.monotonic_ns; /* read only: no event */
 }
 
+/* now + ns, or SCHED_DEADLINE_NEVER past the end of representable time. */
+static int64_t deadline_after(int64_t ns) {
+    int64_t deadline;
+    if (__builtin_add_overflow(now_ns(), ns, &deadline)) return SCHED_DEADLINE_NEVER;
+    return deadline;
+}
+
 static void send_to_self(int signal_number) {
     shim_syscall2(SYS_kill, shim_syscall0(SYS_getpid), signal_number);
 }
@@ -236,7 +329,10 @@ static void send_to_self(int signal_number) {
  * handler through the shim's own queue, deterministically; anything else (default action,
  * ignored, SIGKILL) by the kernel. */
 static void simulation_sends(int signal_number) {
-    if (!passes_straight(signal_number) && is_handler(program_action[signal_number].handler)) {
+    /* The shim's queue only when this thread takes it now; a blocked signal goes to the kernel,
+     * for another thread, sigwaitinfo or a signalfd. */
+    if (!passes_straight(signal_number) && is_handler(program_action[signal_number].handler) &&
+        !(current_mask() & SIGNAL_BIT(signal_number))) {
         queue_signal(signal_number, -1, SI_KERNEL);
         return;
     }
@@ -272,7 +368,8 @@ static void fire_due_timers(void) {
     if (terminate_requested == 1) {
         terminate_requested = 2;
         shim_record_no_switch(SHIM_CALL_SIGNAL, SIGTERM, 1, 0);
-        timers[TIMER_TERMINATE_KILL].expiration_ns = now + shim_core()->config.process_terminate_grace_ns;
+        timers[TIMER_TERMINATE_KILL].expiration_ns =
+            deadline_after(shim_core()->config.process_terminate_grace_ns);
         simulation_sends(SIGTERM);
     }
     for (int i = 0; i < TIMER_COUNT; i++) {
@@ -316,7 +413,10 @@ static void timeval_from_ns(struct timeval *value, int64_t ns) {
     value->tv_usec = (ns % NS_PER_SECOND) / NS_PER_MICROSECOND;
 }
 
+/* Saturates at a century: a timer further away than that never fires in a run. */
 static int64_t ns_from_timeval(const struct timeval *value) {
+    const int64_t century_s = 100ll * 365 * 86400;
+    if (value->tv_sec >= century_s) return century_s * NS_PER_SECOND;
     return value->tv_sec * NS_PER_SECOND + value->tv_usec * NS_PER_MICROSECOND;
 }
 
@@ -335,7 +435,7 @@ long shim_emulate_itimer(long number, const long args[6]) {
         long seconds = left > 0 ? (long)((left + NS_PER_SECOND / 2) / NS_PER_SECOND) : 0;
         if (timer->expiration_ns && seconds == 0) seconds = 1;
         unsigned long wanted = (unsigned long)args[0];
-        timer->expiration_ns = wanted ? now_ns() + (int64_t)wanted * NS_PER_SECOND : 0;
+        timer->expiration_ns = wanted ? deadline_after((int64_t)wanted * NS_PER_SECOND) : 0;
         timer->interval_ns = 0;
         shim_record(SYS_alarm, (int64_t)wanted, 0, seconds);
         return seconds;
@@ -355,7 +455,7 @@ long shim_emulate_itimer(long number, const long args[6]) {
         return -EINVAL;
     if (old) timer_left(timer, old);
     int64_t start = value ? ns_from_timeval(&value->it_value) : 0;
-    timer->expiration_ns = start > 0 ? now_ns() + start : 0;
+    timer->expiration_ns = start > 0 ? deadline_after(start) : 0;
     timer->interval_ns = start > 0 ? ns_from_timeval(&value->it_interval) : 0;
     shim_record(SYS_setitimer, start, timer->interval_ns, 0);
     return 0;
@@ -404,6 +504,81 @@ uint64_t shim_signals_thread_mask(void) {
     return current_mask();
 }
 
+void shim_signals_set_thread_mask(uint64_t mask) {
+    set_mask(mask);
+}
+
+/* For a blocking call the shim performs for real in the kernel (a single-threaded wait4): the
+ * program's SA_RESTART handlers are installed without SA_RESTART meanwhile, so a signal ends the
+ * call (EINTR) and its handler can run; the shim restarts the call afterwards if the handler
+ * had SA_RESTART. Returns the signals changed, for shim_signals_restore_restart. */
+uint64_t shim_signals_without_restart(void) {
+    uint64_t changed = 0;
+    for (int signal_number = 1; signal_number <= SIGNAL_COUNT; signal_number++) {
+        if (!action_known[signal_number] || passes_straight(signal_number) ||
+            signal_number == SIGSYS || !is_handler(program_action[signal_number].handler) ||
+            !(program_action[signal_number].flags & SA_RESTART))
+            continue;
+        struct kernel_sigaction installed = kernel_action_for(signal_number, &program_action[signal_number]);
+        installed.flags &= ~(uint64_t)SA_RESTART;
+        shim_syscall4(SYS_rt_sigaction, signal_number, &installed, 0, KERNEL_SIGSET_SIZE);
+        changed |= SIGNAL_BIT(signal_number);
+    }
+    return changed;
+}
+
+void shim_signals_restore_restart(uint64_t changed) {
+    while (changed) {
+        int signal_number = lowest_signal(changed);
+        changed &= ~SIGNAL_BIT(signal_number);
+        struct kernel_sigaction installed = kernel_action_for(signal_number, &program_action[signal_number]);
+        shim_syscall4(SYS_rt_sigaction, signal_number, &installed, 0, KERNEL_SIGSET_SIZE);
+    }
+}
+
+/* rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait): the signals waited for are blocked, so
+ * they stay in the kernel; look for one without waiting, and otherwise wait in the scheduler on
+ * a signalfd for the set (until the timeout, or a signal timer that may send one). A signal
+ * with a handler that interrupts the wait runs it and ends the call with EINTR. */
+long shim_emulate_sigtimedwait(long number, const long args[6]) {
+    if ((size_t)args[3] != KERNEL_SIGSET_SIZE || !args[0]) return -EINVAL;
+    uint64_t set;
+    memcpy(&set, (const void *)args[0], sizeof(set));
+    set &= ~SIGSYS_BIT;
+    int64_t deadline = SCHED_DEADLINE_NEVER;
+    if (args[2]) {
+        const struct timespec *timeout = (const struct timespec *)args[2];
+        if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= NS_PER_SECOND)
+            return -EINVAL;
+        deadline = deadline_after(timeout->tv_sec > 100ll * 365 * 86400
+                                      ? 100ll * 365 * 86400 * NS_PER_SECOND
+                                      : timeout->tv_sec * NS_PER_SECOND + timeout->tv_nsec);
+    }
+    long fd = -1;
+    long result;
+    for (;;) {
+        fire_due_timers();
+        struct timespec zero = {0, 0};
+        result = shim_syscall4(SYS_rt_sigtimedwait, &set, args[1], &zero, KERNEL_SIGSET_SIZE);
+        if (result != -EAGAIN) break;
+        if (deadline != SCHED_DEADLINE_NEVER && now_ns() >= deadline) break;
+        if (fd < 0) fd = shim_syscall4(SYS_signalfd4, -1, &set, KERNEL_SIGSET_SIZE, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (fd < 0) {
+            result = shim_syscall4(SYS_rt_sigtimedwait, &set, args[1], args[2], KERNEL_SIGSET_SIZE);
+            break;
+        }
+        struct pollfd readable = {.fd = (int)fd, .events = POLLIN};
+        int waited = shim_wait_external(&readable, 1, deadline, SCHED_CLOCK_MONOTONIC, "sigwaitinfo");
+        if (waited == -EINTR && shim_signals_deliver(0)) {
+            result = -EINTR;
+            break;
+        }
+    }
+    if (fd >= 0) shim_syscall1(SYS_close, fd);
+    shim_record((uint32_t)number, 0, 0, result);
+    return result;
+}
+
 /* A signal whose program action became SIG_DFL or SIG_IGN after the catcher took it: the
  * kernel's action now is the program's, so send it again for the kernel to apply. */
 static void deliver_by_kernel(int signal_number) {
@@ -426,7 +601,7 @@ static void run_handler(int signal_number, const siginfo_t *pending_siginfo, uin
     }
     if (info.si_pid > 0) info.si_pid = (pid_t)shim_process_to_virtual(info.si_pid);
     uint64_t during = mask | action.mask;
-    if (!(action.flags & (SA_NODEFER | SA_RESETHAND))) during |= SIGNAL_BIT(signal_number);
+    if (!(action.flags & SA_NODEFER)) during |= SIGNAL_BIT(signal_number);
     set_mask(during);
     int saved_errno = errno;
     ucontext_t blank;
@@ -458,8 +633,10 @@ int shim_signals_deliver(void *context) {
         siginfo_t info;
         if (__atomic_fetch_and(&thread_pending[self], ~bit, __ATOMIC_SEQ_CST) & bit)
             info = thread_pending_info[self][signal_number];
-        else if (__atomic_fetch_and(&pending, ~bit, __ATOMIC_SEQ_CST) & bit)
+        else if (__atomic_fetch_and(&pending, ~bit, __ATOMIC_SEQ_CST) & bit) {
             info = pending_info[signal_number];
+            __atomic_fetch_and(&nudged, ~bit, __ATOMIC_SEQ_CST);
+        }
         else
             continue;
         shim_record_no_switch(SHIM_CALL_SIGNAL, signal_number, 0, 0);
@@ -471,6 +648,25 @@ int shim_signals_deliver(void *context) {
         run_handler(signal_number, &info, mask, context);
     }
     return interrupted;
+}
+
+/* Called by the stall watchdog (another thread, no TLS) when the run has made no event for a
+ * while: a signal from outside that arrived while the running thread was inside the shim, after
+ * its last delivery point, would wait for the next intercepted call, and a program looping
+ * without calls would never see it. Each such signal is sent once more, to the running thread
+ * (`tid`): if that thread is in the program's own code its handler runs at once. */
+void shim_signals_nudge(long tid) {
+    uint64_t stuck = __atomic_load_n(&pending, __ATOMIC_SEQ_CST) &
+                     ~__atomic_load_n(&nudged, __ATOMIC_SEQ_CST);
+    long self = shim_syscall0(SYS_getpid);
+    while (stuck) {
+        int signal_number = lowest_signal(stuck);
+        uint64_t bit = SIGNAL_BIT(signal_number);
+        stuck &= ~bit;
+        __atomic_fetch_or(&nudged, bit, __ATOMIC_SEQ_CST);
+        if (!(__atomic_fetch_and(&pending, ~bit, __ATOMIC_SEQ_CST) & bit)) continue;
+        shim_syscall3(SYS_tgkill, self, tid, signal_number);
+    }
 }
 
 /* pause and rt_sigsuspend: wait in the scheduler (on the doorbell, and until the next signal
@@ -492,9 +688,10 @@ long shim_emulate_wait_for_signal(long number, const long args[6], void *context
         struct pollfd bell = {.fd = doorbell, .events = POLLIN};
         shim_wait_external(&bell, 1, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE, what);
     }
-    shim_record((uint32_t)number, 0, 0, -EINTR);
+    /* The handler runs in this call, under its mask, before anything can switch threads. */
     shim_signals_deliver(context);
     if (number == SYS_rt_sigsuspend) set_mask(old_mask);
+    shim_record_no_switch((uint32_t)number, 0, 0, -EINTR);
     return -EINTR;
 }
 
@@ -570,6 +767,7 @@ static void sigsys_handler(int signal_number, siginfo_t *info, void *context_poi
     }
     if (info->si_syscall == SYS_clone || info->si_syscall == SYS_clone3) {
         registers[REG_RAX] = shim_emulate_clone(info->si_syscall, registers);
+        shim_signals_deliver(context);
         errno = saved_errno;
         return;
     }
@@ -596,6 +794,23 @@ static void sigsys_handler(int signal_number, siginfo_t *info, void *context_poi
     errno = saved_errno;
 }
 
+/* Dispositions the program inherited (SIG_IGN from nohup or a shell's trap '' TERM) or set
+ * before the shim started are the program's: adopt them, catching those with a handler. */
+static void adopt_inherited_actions(void) {
+    for (int signal_number = 1; signal_number <= SIGNAL_COUNT; signal_number++) {
+        if (signal_number == SIGSYS || passes_straight(signal_number)) continue;
+        struct kernel_sigaction current;
+        if (shim_syscall4(SYS_rt_sigaction, signal_number, 0, &current, KERNEL_SIGSET_SIZE) != 0)
+            continue;
+        program_action[signal_number] = current;
+        action_known[signal_number] = 1;
+        if (is_handler(current.handler)) {
+            struct kernel_sigaction installed = kernel_action_for(signal_number, &current);
+            shim_syscall4(SYS_rt_sigaction, signal_number, &installed, 0, KERNEL_SIGSET_SIZE);
+        }
+    }
+}
+
 int shim_signals_try_install(void) {
     /* Through the stub, not libc's sigaction: a process started by execve from a simulated one
      * inherits the filter, and libc's rt_sigaction would be trapped before any handler exists. */
@@ -610,6 +825,8 @@ int shim_signals_try_install(void) {
     uint64_t unblock = SIGSYS_BIT;
     result = shim_syscall4(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, 0, KERNEL_SIGSET_SIZE);
     if (result < 0) return (int)result;
+    find_excluded_code();
+    adopt_inherited_actions();
     return shim_signals_try_open_doorbell();
 }
 

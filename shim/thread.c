@@ -500,22 +500,29 @@ static _Noreturn void watchdog_stalled(const struct sched_core *core, uint32_t h
     shim_fatal(SHIM_EXIT_SIMULATION, "stall", message);
 }
 
+#define WATCHDOG_TICKS_PER_SECOND 10
+
 static _Noreturn void watchdog_main(void) {
     const struct sched_core *core = shim_core();
     uint64_t last_events = ~0ull;
-    int64_t quiet_seconds = 0;
+    int64_t quiet_ticks = 0;
     for (;;) {
-        struct timespec second = {1, 0};
-        shim_syscall2(SYS_nanosleep, &second, 0);
+        struct timespec tick = {0, 1000000000 / WATCHDOG_TICKS_PER_SECOND};
+        shim_syscall2(SYS_nanosleep, &tick, 0);
         uint64_t events = __atomic_load_n(&core->events, __ATOMIC_RELAXED);
         uint32_t holder = running_thread;
         extern volatile int shim_waiting_outside;
+        /* A tick without events: a signal from outside may be waiting for a call that the
+         * running thread is not making. */
+        if (events == last_events && !shim_waiting_outside && holder < SCHED_THREADS_MAX)
+            shim_signals_nudge(kernel_tid[holder]);
         if (events != last_events || shim_waiting_outside || !others_could_run(core, holder)) {
             last_events = events;
-            quiet_seconds = 0;
+            quiet_ticks = 0;
             continue;
         }
-        if (++quiet_seconds >= watchdog_timeout_s) watchdog_stalled(core, holder);
+        if (++quiet_ticks >= watchdog_timeout_s * WATCHDOG_TICKS_PER_SECOND)
+            watchdog_stalled(core, holder);
     }
 }
 

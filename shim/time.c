@@ -6,6 +6,7 @@
  * looks at them without waiting and otherwise waits in the scheduler (wait.c), so the other
  * threads run meanwhile. Async-signal-safe throughout. */
 #include <errno.h>
+#include <string.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/select.h>
@@ -295,7 +296,33 @@ static int64_t timeout_from_ms(long milliseconds) {
     return (int)milliseconds < 0 ? -1 : (int64_t)(int)milliseconds * 1000000;
 }
 
+static long emulate_time(long number, const long args[6]);
+
+/* ppoll, pselect6, epoll_pwait, epoll_pwait2 with a signal mask: the mask holds for the whole
+ * wait, in the scheduler too, and a handler that interrupts it runs under it (as the kernel
+ * runs it) before the program's own mask comes back. */
 long shim_emulate_time(long number, const long args[6]) {
+    const void *set = 0;
+    size_t size = 0;
+    if (number == SYS_ppoll) set = (const void *)args[3], size = (size_t)args[4];
+    if ((number == SYS_epoll_pwait || number == SYS_epoll_pwait2))
+        set = (const void *)args[4], size = (size_t)args[5];
+    if (number == SYS_pselect6 && args[5]) {
+        const struct { const void *set; size_t size; } *given = (const void *)args[5];
+        set = given->set;
+        size = given->size;
+    }
+    if (!set || size != 8 || shim_thread_passthrough()) return emulate_time(number, args);
+    uint64_t wanted, old = shim_signals_thread_mask();
+    memcpy(&wanted, set, sizeof(wanted));
+    shim_signals_set_thread_mask(wanted);
+    long result = emulate_time(number, args);
+    if (result == -EINTR) shim_signals_deliver(0);
+    shim_signals_set_thread_mask(old);
+    return result;
+}
+
+static long emulate_time(long number, const long args[6]) {
     int64_t timeout_ns = -1;
     int invalid = 0;
     long sanitized[6] = {args[0], args[1], args[2], args[3], args[4], args[5]};

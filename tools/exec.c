@@ -4,6 +4,7 @@
  * The tool validates the configuration itself (with the core's parser) so a bad key is reported
  * before anything runs, refuses programs the shim cannot reach, turns ASLR off for the child, and
  * reads the one-line report the shim writes at exit (MOONSHIM_REPORT) to learn the hash. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -323,6 +324,18 @@ static int verify(struct tool_exec_options *options, const char *program, const 
     }
     if (!options->trace_path) unlink(first);
     unlink(second);
+    /* The children's traces (run1.trace.1, run2.trace.2.1, ...) live there too. */
+    DIR *directory = opendir(temporary);
+    if (directory) {
+        struct dirent *entry;
+        char path[PATH_MAX];
+        while ((entry = readdir(directory)) != 0) {
+            if (entry->d_name[0] == '.') continue;
+            snprintf(path, sizeof(path), "%s/%s", temporary, entry->d_name);
+            unlink(path);
+        }
+        closedir(directory);
+    }
     rmdir(temporary);
     return status;
 }
@@ -402,6 +415,16 @@ int tool_exec_main(int argc, char **argv) {
         return TOOL_EXIT_CANNOT_TEST;
     }
     forward_termination_signals();
+    /* Every process of the run opens its trace by this name, each in its own working directory
+     * (daemons chdir("/")): make it absolute once, here. */
+    static char absolute_trace[PATH_MAX];
+    if (options.trace_path && options.trace_path[0] != '/') {
+        char here[PATH_MAX];
+        if (getcwd(here, sizeof(here)) &&
+            snprintf(absolute_trace, sizeof(absolute_trace), "%s/%s", here, options.trace_path) <
+                (int)sizeof(absolute_trace))
+            options.trace_path = absolute_trace;
+    }
     if (options.verify) return verify(&options, program, library);
     return run_with_restarts(&options, program, library);
 }

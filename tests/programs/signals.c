@@ -211,6 +211,46 @@ static void part_resethand(void) {
     printf("SA_RESETHAND: one delivery, then the default action\n");
 }
 
+static void part_sigwait(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGALRM);
+    CHECK(sigprocmask(SIG_BLOCK, &set, 0) == 0);
+    int64_t start = monotonic_s();
+    alarm(2);
+    siginfo_t info;
+    CHECK(sigwaitinfo(&set, &info) == SIGALRM);
+    CHECK(monotonic_s() - start == 2);
+    struct timespec second = {1, 0};
+    CHECK(sigtimedwait(&set, &info, &second) == -1 && errno == EAGAIN);
+    CHECK(monotonic_s() - start == 3);
+    CHECK(sigprocmask(SIG_UNBLOCK, &set, 0) == 0);
+    printf("sigwaitinfo: SIGALRM after 2 virtual seconds; sigtimedwait timed out after 1\n");
+}
+
+static void part_ppoll_mask(void) {
+    install(SIGALRM, on_alarm, 0);
+    sigset_t block, during, now;
+    sigemptyset(&block);
+    sigaddset(&block, SIGALRM);
+    CHECK(sigprocmask(SIG_BLOCK, &block, 0) == 0);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    struct pollfd one = {.fd = fds[0], .events = POLLIN};
+    struct timespec ten = {10, 0};
+    sigemptyset(&during);
+    int before = alarm_count;
+    int64_t start = monotonic_s();
+    alarm(1);
+    CHECK(ppoll(&one, 1, &ten, &during) == -1 && errno == EINTR);
+    CHECK(alarm_count == before + 1 && monotonic_s() - start == 1);
+    CHECK(sigprocmask(SIG_BLOCK, 0, &now) == 0 && sigismember(&now, SIGALRM));
+    CHECK(sigprocmask(SIG_UNBLOCK, &block, 0) == 0);
+    close(fds[0]);
+    close(fds[1]);
+    printf("ppoll: its mask let SIGALRM in after 1 virtual second; the old mask came back\n");
+}
+
 static int thread_pipe[2];
 static volatile int thread_read_result, thread_read_errno;
 
@@ -249,6 +289,8 @@ int main(void) {
     part_child();
     part_signalfd();
     part_resethand();
+    part_sigwait();
+    part_ppoll_mask();
     part_thread_interrupted();
     uint64_t draw;
     CHECK(getrandom(&draw, sizeof(draw), 0) == (ssize_t)sizeof(draw));
