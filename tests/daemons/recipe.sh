@@ -49,10 +49,11 @@ faults="storage.paths=$data,time.external_wall=on,process.crash_probability=0.00
 # the seed mixed with the incarnation, so it crashes elsewhere), on the files the crash left.
 run=("$moonshim" exec --seed "$seed" --restarts 3 --faults "$faults" -- "${daemon[@]}")
 
-failed() {         # the one line that replays the daemon's side of this run, then exit 1
-    echo "FAIL: seed $seed: $*"
+# On failure: why, and the one line that replays the daemon's side of the run (its choices
+# replay; the client's timing is real, so rerun this script with the seed to drive it again).
+failed() {
+    echo "FAIL: seed $seed: $* (rerun: $0 $moonshim $seed)"
     echo "replay: $(printf '%q ' "${run[@]}")"
-    echo "(the daemon's choices replay; this client's timing is real: rerun '$0 $moonshim $seed')"
     exit 1
 }
 
