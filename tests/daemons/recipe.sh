@@ -53,7 +53,7 @@ run=("$moonshim" exec --seed "$seed" --restarts 3 --faults "$faults" -- "${daemo
 # replay; the client's timing is real, so rerun this script with the seed to drive it again).
 failed() {
     echo "FAIL: seed $seed: $* (rerun: $0 $moonshim $seed)"
-    echo "replay: $(printf '%q ' "${run[@]}")"
+    echo "replay: ${run[*]:0:7} '$faults' -- $(printf '%q ' "${daemon[@]}")"
     exit 1
 }
 
