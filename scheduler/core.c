@@ -485,6 +485,15 @@ static void handle_kind(struct sched_core *core, const struct sched_request *req
         decision->value = sched_prng_next(&core->streams[SCHED_STREAM_RANDOM]);
         break;
     case SCHED_REQ_RECORD: decision->result = request->result; break;
+    case SCHED_REQ_INTERRUPT: {
+        MOON_ASSERT(request->arg[0] >= 0 && (uint64_t)request->arg[0] < core->thread_count);
+        uint32_t target = (uint32_t)request->arg[0];
+        uint8_t state = core->threads[target].state;
+        decision->result = state == SCHED_THREAD_SLEEPING || state == SCHED_THREAD_FUTEX ||
+                           state == SCHED_THREAD_EXTERNAL;
+        if (decision->result) wake(core, target, SCHED_RESULT_INTERRUPTED);
+        break;
+    }
     case SCHED_REQ_FUTEX_WAKE:
         decision->result = futex_wake(core, request->arg[0], request->arg[1],
                                       (uint32_t)request->arg[2]);

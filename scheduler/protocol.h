@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SCHED_PROTOCOL_VERSION 6
+#define SCHED_PROTOCOL_VERSION 7
 
 enum sched_request_kind {
     /* arg[0] = enum sched_clock_kind. decision.value = the clock, in nanoseconds. */
@@ -60,6 +60,10 @@ enum sched_request_kind {
      * key. As SCHED_REQ_STORAGE: busy for the latency; result = enum fault_network_verdict,
      * value = its parameter. */
     SCHED_REQ_NETWORK = 15,
+    /* A signal for thread arg[0]: if it is blocked (sleeping, on a futex, on the outside world)
+     * it becomes runnable now and its blocking request returns SCHED_RESULT_INTERRUPTED. Result:
+     * 1 when it was blocked, 0 otherwise. A switch point like any non-blocking request. */
+    SCHED_REQ_INTERRUPT = 16,
 };
 
 /* decision.flags: the process crashes now, before the call is performed (process.crash_*). */
@@ -80,6 +84,7 @@ enum sched_request_kind {
 #define SCHED_RESULT_DEADLOCK (-1000)
 #define SCHED_RESULT_LIVELOCK (-1001)
 #define SCHED_RESULT_TIMED_OUT (-1002)
+#define SCHED_RESULT_INTERRUPTED (-1003)
 
 struct sched_request {
     uint32_t kind;   /* enum sched_request_kind */

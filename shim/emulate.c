@@ -87,9 +87,7 @@ static long emulate_wait_for_signal(long number, const long args[6]) {
 /* execve replaces the image: what the trace buffer holds must reach the file first. The new image
  * loads the shim again and continues the trace (init.c, owns_run). */
 static long emulate_execve(long number, const long args[6]) {
-    shim_record_no_switch((uint32_t)number, 0, 0, 0);
-    shim_trace_flush();
-    return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+    return shim_emulate_execve(number, args); /* process.c: the environment, static programs */
 }
 
 /* Storage (file.c): writes, syncs and metadata changes of modelled files; everything else is

@@ -6,6 +6,7 @@
  * and line), start the core, install the stub page, open the trace, patch the vDSO, install the
  * SIGSYS handler, load the seccomp filter, rewrite AT_RANDOM. Until the filter is loaded nothing
  * is trapped, so start-up may use libc freely; afterwards the rules in shim.h apply. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -310,7 +311,7 @@ int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detai
 }
 
 /* A sleep's end as a monotonic instant (SCHED_DEADLINE_NEVER for never). */
-static int64_t monotonic_deadline(int64_t value, int64_t mode) {
+int64_t shim_monotonic_deadline(int64_t value, int64_t mode) {
     if (value == SCHED_DEADLINE_NEVER) return SCHED_DEADLINE_NEVER;
     int64_t now = core.clock.monotonic_ns, base = 0;
     switch (mode) {
@@ -326,26 +327,27 @@ static int64_t monotonic_deadline(int64_t value, int64_t mode) {
 }
 
 int shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what) {
-    struct sched_request request = {.kind = SCHED_REQ_SLEEP, .call = call, .arg = {value, mode}};
-    struct sched_decision decision;
     shim_thread_note_wait(what);
-    /* A signal timer (alarm, setitimer) that expires first ends the sleep with EINTR when the
-     * thread can take its signal. */
-    int64_t deadline = monotonic_deadline(value, mode);
+    /* A signal timer (alarm, setitimer) that expires first, or a signal another thread sends
+     * this one (SCHED_RESULT_INTERRUPTED), ends the sleep with EINTR when the thread can take
+     * the signal; otherwise the sleep goes on to its deadline. */
+    int64_t deadline = shim_monotonic_deadline(value, mode);
     for (;;) {
         int64_t timer = shim_signals_next_timer();
-        if (timer >= deadline || timer == SCHED_DEADLINE_NEVER) break;
-        struct sched_request until_timer = {.kind = SCHED_REQ_SLEEP, .call = call,
-                                            .arg = {timer, SCHED_CLOCK_MONOTONIC}};
-        shim_decide(&until_timer, &decision);
+        int capped = timer != SCHED_DEADLINE_NEVER && timer < deadline;
+        struct sched_request request = {.kind = SCHED_REQ_SLEEP, .call = call,
+                                        .arg = {capped ? timer : value,
+                                                capped ? SCHED_CLOCK_MONOTONIC : mode}};
+        struct sched_decision decision;
+        shim_decide(&request, &decision);
+        int interrupted = decision.result == SCHED_RESULT_INTERRUPTED;
+        if (!interrupted && !capped) return 0;
         shim_signals_fire_due();
         if (shim_signals_deliverable_here()) return -EINTR;
         if (core.clock.monotonic_ns >= deadline) return 0;
-        request.arg[0] = deadline;
-        request.arg[1] = SCHED_CLOCK_MONOTONIC;
+        value = deadline;
+        mode = SCHED_CLOCK_MONOTONIC;
     }
-    shim_decide(&request, &decision);
-    return 0;
 }
 
 void shim_random_fill(uint32_t call, void *buffer, size_t length) {
@@ -580,6 +582,7 @@ static void initialize(void) {
     if ((result = shim_signals_try_install()) < 0) start_failed("installing the SIGSYS handler", result);
     reserve_process_variables();
     shim_process_identity((int)config.process_virtual_pids, process_path);
+
     if (core.config.process_terminate_at_ns > 0)
         shim_signals_arm_terminate_at(core.clock.monotonic_ns + core.config.process_terminate_at_ns);
     /* A process started by execve from a simulated child draws from that child's streams. */
@@ -594,6 +597,10 @@ static void initialize(void) {
             sched_core_reseed_streams(&core, stream_seed);
     }
     reserve_stream_seed_variable();
+    /* What an execve must keep (process.c), once every variable has its final place. */
+    Dl_info self_info;
+    shim_process_remember_environment(
+        dladdr((void *)(uintptr_t)shim_ensure_init, &self_info) ? self_info.dli_fname : 0);
     shim_thread_init_main();
     if (config.threads_pin && (result = shim_thread_try_pin()) < 0) start_failed("pinning to one CPU", result);
     if (!seed_was_given) shim_say("MOONSHIM_SEED is not set; this run uses the seed shown");

@@ -9,12 +9,19 @@
  * about children it does not know (started by an image before an execve) is performed for real.
  * Stopped and continued children (WUNTRACED, WCONTINUED) are seen when the wait next looks, not
  * the moment they stop. Rules: as in shim.h. */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "../scheduler/text.h"
 #include "shim.h"
 
 #ifndef SYS_pidfd_open
@@ -287,4 +294,124 @@ void shim_process_translate_arguments(long number, long args[6]) {
         break;
     default: break;
     }
+}
+
+/* --- execve --------------------------------------------------------------------------------
+ *
+ * The seccomp filter outlives execve, so the new image must load the shim (or the first trapped
+ * call kills it): the variables the shim needs are put back into an environment the program
+ * cleaned (env -i, execve with its own envp), the shim is put first into an LD_PRELOAD the
+ * program replaced, and a statically linked program (which cannot load it) is refused with a
+ * diagnostic instead of dying of SIGSYS. */
+static const char *const kept_names[] = {
+    "MOONSHIM_SEED", "MOONSHIM_CONFIG", "MOONSHIM_FAULTS", "MOONSHIM_TRACE", "MOONSHIM_REPORT",
+    "MOONSHIM_INCARNATION", "MOONSHIM_STREAM_SEED", "MOONSHIM_PROCESS", "MOONSHIM_OWNER_PID",
+    "MOONSHIM_LIBRARY",
+};
+#define KEPT_COUNT (sizeof(kept_names) / sizeof(kept_names[0]))
+static const char *kept_entries[KEPT_COUNT]; /* "NAME=value" as this image found them */
+static char shim_path[PATH_MAX];
+
+void shim_process_remember_environment(const char *library_path) {
+    for (size_t i = 0; i < KEPT_COUNT; i++) {
+        const char *value = getenv(kept_names[i]);
+        kept_entries[i] = value ? value - strlen(kept_names[i]) - 1 : 0;
+    }
+    if (library_path && strlen(library_path) < sizeof(shim_path)) strcpy(shim_path, library_path);
+}
+
+static int has_entry(char *const *envp, const char *name, size_t length) {
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (strncmp(envp[i], name, length) == 0 && envp[i][length] == '=') return 1;
+    return 0;
+}
+
+/* 1 when `path` is an ELF executable without an interpreter (statically linked). */
+static int is_static_elf(const char *path) {
+    long fd = shim_syscall4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    Elf64_Ehdr header;
+    int is_static = 0;
+    if (shim_syscall4(SYS_pread64, fd, &header, sizeof(header), 0) == (long)sizeof(header) &&
+        memcmp(header.e_ident, ELFMAG, SELFMAG) == 0 && header.e_ident[EI_CLASS] == ELFCLASS64 &&
+        (header.e_type == ET_EXEC || header.e_type == ET_DYN) && header.e_phentsize == sizeof(Elf64_Phdr)) {
+        is_static = 1;
+        for (int i = 0; i < header.e_phnum; i++) {
+            Elf64_Phdr segment;
+            if (shim_syscall4(SYS_pread64, fd, &segment, sizeof(segment),
+                              header.e_phoff + (uint64_t)i * sizeof(segment)) != (long)sizeof(segment))
+                break;
+            if (segment.p_type == PT_INTERP) {
+                is_static = 0;
+                break;
+            }
+        }
+    }
+    shim_syscall1(SYS_close, fd);
+    return is_static;
+}
+
+/* The environment the new image gets: `envp`, or a copy with what the shim needs added. */
+static char *const *environment_for_exec(char *const *envp) {
+    size_t count = 0;
+    while (envp && envp[count]) count++;
+    int preload_index = -1;
+    int preload_has_shim = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strncmp(envp[i], "LD_PRELOAD=", 11) != 0) continue;
+        preload_index = (int)i;
+        preload_has_shim = shim_path[0] && strstr(envp[i], shim_path) != 0;
+    }
+    size_t missing = 0;
+    for (size_t i = 0; i < KEPT_COUNT; i++)
+        if (kept_entries[i] && !has_entry(envp, kept_names[i], strlen(kept_names[i]))) missing++;
+    if (missing == 0 && (preload_has_shim || !shim_path[0])) return envp;
+    size_t bytes = (count + KEPT_COUNT + 2) * sizeof(char *) + PATH_MAX * 2;
+    long memory = shim_syscall(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory < 0) return envp;
+    char **copy = (char **)memory;
+    char *preload = (char *)(copy + count + KEPT_COUNT + 2);
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) copy[used++] = envp[i];
+    for (size_t i = 0; i < KEPT_COUNT; i++)
+        if (kept_entries[i] && !has_entry(envp, kept_names[i], strlen(kept_names[i])))
+            copy[used++] = (char *)kept_entries[i];
+    if (shim_path[0] && !preload_has_shim) {
+        struct sched_text text;
+        sched_text_init(&text, preload, PATH_MAX * 2);
+        sched_text_str(&text, "LD_PRELOAD=");
+        sched_text_str(&text, shim_path);
+        if (preload_index >= 0 && envp[preload_index][11]) {
+            sched_text_char(&text, ':');
+            sched_text_str(&text, envp[preload_index] + 11);
+        }
+        if (preload_index >= 0) copy[preload_index] = preload;
+        else copy[used++] = preload;
+    }
+    copy[used] = 0;
+    return copy;
+}
+
+long shim_emulate_execve(long number, const long args[6]) {
+    if (shim_thread_passthrough())
+        return shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+    const char *path = (const char *)(number == SYS_execve ? args[0] : args[1]);
+    int plain_path = number == SYS_execve || (path && path[0] == '/') ||
+                     (args[0] == AT_FDCWD && path && path[0]);
+    if (plain_path && path && is_static_elf(path)) {
+        char message[PATH_MAX + 160];
+        struct sched_text text;
+        sched_text_init(&text, message, sizeof(message));
+        sched_text_str(&text, "unsupported: execve of a statically linked program (");
+        sched_text_str(&text, path);
+        sched_text_str(&text, "): the shim cannot load into it, and the inherited filter would "
+                              "kill it at its first intercepted call");
+        shim_fatal(SHIM_EXIT_SIMULATION, "unsupported", message);
+    }
+    char *const *envp = environment_for_exec((char *const *)(number == SYS_execve ? args[2] : args[3]));
+    shim_record_no_switch((uint32_t)number, 0, 0, 0);
+    shim_trace_flush();
+    if (number == SYS_execve) return shim_syscall3(SYS_execve, args[0], args[1], envp);
+    return shim_syscall5(SYS_execveat, args[0], args[1], args[2], envp, args[4]);
 }

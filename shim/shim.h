@@ -104,12 +104,18 @@ long shim_process_to_virtual(long pid);
 long shim_process_to_real(long pid);
 void shim_process_translate_arguments(long number, long args[6]);
 long shim_emulate_identity(long number, const long args[6]);
+/* execve/execveat: the shim's variables and LD_PRELOAD kept in the new environment; static
+ * programs refused. Remembers this image's variables and the shim's path at start-up. */
+void shim_process_remember_environment(const char *library_path);
+long shim_emulate_execve(long number, const long args[6]);
 long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */
 int64_t shim_clock_read(uint32_t call, enum sched_clock_kind kind, int64_t detail);
 /* Blocks the calling simulated thread: `mode` is SCHED_SLEEP_RELATIVE (value = duration) or the
  * clock an absolute deadline is on (see protocol.h). Ends the run with a deadlock diagnostic
  * naming `what` if nothing can ever wake it. */
+/* A deadline (value, mode as for SCHED_REQ_SLEEP) as a monotonic instant, or NEVER. */
+int64_t shim_monotonic_deadline(int64_t value, int64_t mode);
 /* Returns 0, or -EINTR when a signal timer expired first and its signal is deliverable here. */
 int shim_sleep(uint32_t call, int64_t value, int64_t mode, const char *what);
 void shim_random_fill(uint32_t call, void *buffer, size_t length);
@@ -154,7 +160,8 @@ int64_t shim_signals_next_timer(void);
 void shim_signals_fire_due(void);
 void shim_signals_request_terminate(void);
 /* The watchdog's: re-send signals stuck pending to the running thread (tid). */
-void shim_signals_nudge(long tid);
+int shim_signals_stuck(void);
+void shim_signals_nudge(long tid, uint64_t blocked_by_running);
 void shim_signals_arm_terminate_at(int64_t monotonic_ns);
 void shim_signals_after_fork_child(void);
 long shim_emulate_wait_for_signal(long number, const long args[6], void *context);

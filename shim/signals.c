@@ -569,7 +569,9 @@ long shim_emulate_sigtimedwait(long number, const long args[6]) {
         }
         struct pollfd readable = {.fd = (int)fd, .events = POLLIN};
         int waited = shim_wait_external(&readable, 1, deadline, SCHED_CLOCK_MONOTONIC, "sigwaitinfo");
-        if (waited == -EINTR && shim_signals_deliver(0)) {
+        if (waited == -EINTR) {
+            /* Linux never restarts these after a handler, SA_RESTART or not. */
+            shim_signals_deliver(0);
             result = -EINTR;
             break;
         }
@@ -655,7 +657,12 @@ int shim_signals_deliver(void *context) {
  * its last delivery point, would wait for the next intercepted call, and a program looping
  * without calls would never see it. Each such signal is sent once more, to the running thread
  * (`tid`): if that thread is in the program's own code its handler runs at once. */
-void shim_signals_nudge(long tid) {
+int shim_signals_stuck(void) {
+    return (__atomic_load_n(&pending, __ATOMIC_SEQ_CST) &
+            ~__atomic_load_n(&nudged, __ATOMIC_SEQ_CST)) != 0;
+}
+
+void shim_signals_nudge(long tid, uint64_t blocked_by_running) {
     uint64_t stuck = __atomic_load_n(&pending, __ATOMIC_SEQ_CST) &
                      ~__atomic_load_n(&nudged, __ATOMIC_SEQ_CST);
     long self = shim_syscall0(SYS_getpid);
@@ -665,7 +672,10 @@ void shim_signals_nudge(long tid) {
         stuck &= ~bit;
         __atomic_fetch_or(&nudged, bit, __ATOMIC_SEQ_CST);
         if (!(__atomic_fetch_and(&pending, ~bit, __ATOMIC_SEQ_CST) & bit)) continue;
-        shim_syscall3(SYS_tgkill, self, tid, signal_number);
+        /* To the running thread when it can take it; to the process (a thread that does not
+         * block it, the kernel's choice) when it cannot. */
+        if (blocked_by_running & bit) shim_syscall2(SYS_kill, self, signal_number);
+        else shim_syscall3(SYS_tgkill, self, tid, signal_number);
     }
 }
 
@@ -712,7 +722,11 @@ long shim_emulate_kill(long number, const long program_args[6]) {
             signal_number <= SIGNAL_COUNT && !passes_straight(signal_number) &&
             is_handler(program_action[signal_number].handler)) {
             queue_signal(signal_number, thread, SI_TKILL);
-            shim_record((uint32_t)number, 0, signal_number, 0);
+            /* A blocked target wakes now to take it (or, if it blocks the signal, waits on). */
+            struct sched_request request = {.kind = SCHED_REQ_INTERRUPT, .call = (uint32_t)number,
+                                            .arg = {thread, signal_number}};
+            struct sched_decision decision;
+            shim_decide(&request, &decision);
             return 0;
         }
     }

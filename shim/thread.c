@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -266,12 +267,31 @@ SHIM_READS_PROGRAM_MEMORY static long futex_wait(uint32_t *address, uint32_t val
         shim_record(SYS_futex, (int64_t)(uintptr_t)address, FUTEX_WAIT, -EAGAIN);
         return -EAGAIN;
     }
-    struct sched_request request = {.kind = SCHED_REQ_FUTEX_WAIT, .call = SYS_futex,
-                                    .arg = {(int64_t)(uintptr_t)address, bitset, deadline, mode}};
-    struct sched_decision decision;
-    shim_thread_note_wait("futex");
-    shim_decide(&request, &decision);
-    return decision.result == SCHED_RESULT_TIMED_OUT ? -ETIMEDOUT : 0;
+    /* A signal timer (alarm, setitimer, process.terminate_*) that expires first ends the wait
+     * with EINTR when this thread can take its signal, as a signal ends a real futex wait. */
+    int64_t final = shim_monotonic_deadline(deadline, mode);
+    for (;;) {
+        int64_t timer = shim_signals_next_timer();
+        int capped = timer != SCHED_DEADLINE_NEVER && timer < final;
+        struct sched_request request = {.kind = SCHED_REQ_FUTEX_WAIT, .call = SYS_futex,
+                                        .arg = {(int64_t)(uintptr_t)address, bitset,
+                                                capped ? timer : deadline,
+                                                capped ? SCHED_CLOCK_MONOTONIC : mode}};
+        struct sched_decision decision;
+        shim_thread_note_wait("futex");
+        shim_decide(&request, &decision);
+        int interrupted = decision.result == SCHED_RESULT_INTERRUPTED;
+        if (!interrupted && decision.result != SCHED_RESULT_TIMED_OUT) return 0;
+        if (!interrupted && !capped) return -ETIMEDOUT;
+        shim_signals_fire_due();
+        /* As Linux: the handler runs, and the wait goes on if it had SA_RESTART. */
+        if (shim_signals_deliverable_here() && shim_signals_deliver(0)) return -EINTR;
+        if (__atomic_load_n(address, __ATOMIC_ACQUIRE) != value) return 0; /* woken meanwhile */
+        if (final != SCHED_DEADLINE_NEVER) {
+            deadline = final;
+            mode = SCHED_CLOCK_MONOTONIC;
+        }
+    }
 }
 
 static int64_t futex_request(enum sched_request_kind kind, int64_t a0, int64_t a1, int64_t a2,
@@ -502,6 +522,33 @@ static _Noreturn void watchdog_stalled(const struct sched_core *core, uint32_t h
 
 #define WATCHDOG_TICKS_PER_SECOND 10
 
+/* The signal mask of thread `tid` of this process, from /proc (SigBlk); 0 if unreadable. */
+static uint64_t thread_mask_of(long tid) {
+    char path[64], text[2048];
+    struct sched_text name;
+    sched_text_init(&name, path, sizeof(path));
+    sched_text_str(&name, "/proc/self/task/");
+    sched_text_i64(&name, tid);
+    sched_text_str(&name, "/status");
+    long fd = shim_syscall4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    long length = shim_syscall3(SYS_read, fd, text, sizeof(text) - 1);
+    shim_syscall1(SYS_close, fd);
+    if (length <= 0) return 0;
+    text[length] = 0;
+    const char *field = strstr(text, "SigBlk:");
+    if (!field) return 0;
+    uint64_t mask = 0;
+    for (field += 7; *field == ' ' || *field == '\t'; field++) {}
+    for (; *field; field++) {
+        char c = *field;
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0) break;
+        mask = (mask << 4) | (uint64_t)digit;
+    }
+    return mask;
+}
+
 static _Noreturn void watchdog_main(void) {
     const struct sched_core *core = shim_core();
     uint64_t last_events = ~0ull;
@@ -515,7 +562,7 @@ static _Noreturn void watchdog_main(void) {
         /* A tick without events: a signal from outside may be waiting for a call that the
          * running thread is not making. */
         if (events == last_events && !shim_waiting_outside && holder < SCHED_THREADS_MAX)
-            shim_signals_nudge(kernel_tid[holder]);
+            if (shim_signals_stuck()) shim_signals_nudge(kernel_tid[holder], thread_mask_of(kernel_tid[holder]));
         if (events != last_events || shim_waiting_outside || !others_could_run(core, holder)) {
             last_events = events;
             quiet_ticks = 0;

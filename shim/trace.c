@@ -142,6 +142,7 @@ static const char *kind_name(uint32_t kind) {
     case SCHED_REQ_EXTERNAL_READY: return "external_ready";
     case SCHED_REQ_EXTERNAL_DONE: return "external_done";
     case SCHED_REQ_NETWORK: return "network";
+    case SCHED_REQ_INTERRUPT: return "interrupt";
     default: return "unknown";
     }
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -279,6 +280,46 @@ static void part_thread_interrupted(void) {
     printf("pthread_kill: the blocked read in the thread returned EINTR\n");
 }
 
+static sem_t semaphore;
+
+static void *sleeper(void *unused) {
+    (void)unused;
+    struct timespec hundred = {100, 0}, left = {0, 0};
+    thread_read_result = nanosleep(&hundred, &left);
+    thread_read_errno = errno;
+    CHECK(thread_read_result == -1 && thread_read_errno == EINTR && left.tv_sec >= 98);
+    CHECK(sem_wait(&semaphore) == -1 && errno == EINTR);
+    return 0;
+}
+
+static void post_on_alarm(int signal_number) {
+    (void)signal_number;
+    sem_post(&semaphore);
+}
+
+/* A signal for a thread that sleeps, or waits on a futex (sem_wait), wakes it with EINTR; an
+ * alarm ends a futex wait too (the handler posts the semaphore the thread waits on). */
+static void part_blocked_threads(void) {
+    install(SIGUSR1, on_usr1, 0);
+    CHECK(sem_init(&semaphore, 0, 0) == 0);
+    pthread_t thread;
+    CHECK(pthread_create(&thread, 0, sleeper, 0) == 0);
+    struct timespec second = {1, 0};
+    int before = usr1_count;
+    nanosleep(&second, 0);
+    CHECK(pthread_kill(thread, SIGUSR1) == 0); /* ends its nanosleep(100) */
+    nanosleep(&second, 0);
+    CHECK(pthread_kill(thread, SIGUSR1) == 0); /* ends its sem_wait */
+    CHECK(pthread_join(thread, 0) == 0);
+    CHECK(usr1_count == before + 2);
+    install(SIGALRM, post_on_alarm, 0);
+    int64_t start = monotonic_s();
+    alarm(3);
+    while (sem_wait(&semaphore) == -1 && errno == EINTR) {}
+    CHECK(monotonic_s() - start == 3);
+    printf("pthread_kill ended a thread's nanosleep and sem_wait; an alarm ended a sem_wait\n");
+}
+
 int main(void) {
     setvbuf(stdout, 0, _IOLBF, 0);
     part_raise_and_kill();
@@ -292,6 +333,7 @@ int main(void) {
     part_sigwait();
     part_ppoll_mask();
     part_thread_interrupted();
+    part_blocked_threads();
     uint64_t draw;
     CHECK(getrandom(&draw, sizeof(draw), 0) == (ssize_t)sizeof(draw));
     printf("draw %016llx\n", (unsigned long long)draw);
