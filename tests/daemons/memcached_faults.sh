@@ -83,9 +83,13 @@ until_ok() {
 # returns must count every acknowledged increment and at most all the ambiguous ones. Broken
 # connection: it may or may not have happened (ambiguous), and it is not retried.
 incr_once() {
-    local line=""
+    local line="" status=1
     [ $connected = 1 ] || connect
-    if printf 'incr counter 1\r\n' >&3 2>/dev/null && IFS= read -r -t 10 line <&3; then
+    if printf 'incr counter 1\r\n' >&3 2>/dev/null; then
+        IFS= read -r -t 10 line <&3 2>/dev/null
+        status=$?
+    fi
+    if [ $status -eq 0 ]; then
         line=${line%$'\r'}
         [[ $line =~ ^[0-9]+$ ]] || fail "incr answered $(printf '%q' "$line")"
         acked_incr=$((acked_incr + 1))
@@ -93,8 +97,8 @@ incr_once() {
             fail "incr answered $line after $acked_incr acknowledged and $ambiguous_incr ambiguous increments"
         return 0
     fi
-    [ $? -gt 128 ] && fail "no answer within 10 s to incr"
-    [ -z "$line" ] || [[ $line =~ ^[0-9]*$ ]] || fail "incr: partial answer $(printf '%q' "$line")"
+    [ $status -gt 128 ] && fail "no answer within 10 s to incr"
+    [[ $line =~ ^[0-9]*$ ]] || fail "incr: partial answer $(printf '%q' "$line")"
     connected=0 breaks=$((breaks + 1)) ambiguous_incr=$((ambiguous_incr + 1))
 }
 
@@ -135,9 +139,17 @@ for seed in "${seeds[@]}"; do
     counter=""
     for _ in $(seq 1 40); do
         [ $connected = 1 ] || connect
-        printf 'get counter\r\n' >&3 2>/dev/null &&
-            IFS= read -r -t 10 l1 <&3 && IFS= read -r -t 10 l2 <&3 && IFS= read -r -t 10 l3 <&3 &&
-            [ "$l3" = $'END\r' ] && { counter=${l2%$'\r'}; break; }
+        l1="" l2="" l3=""
+        printf 'get counter\r\n' >&3 2>/dev/null && IFS= read -r -t 10 l1 <&3 2>/dev/null &&
+            IFS= read -r -t 10 l2 <&3 2>/dev/null && IFS= read -r -t 10 l3 <&3 2>/dev/null
+        status=$?
+        if [ $status -eq 0 ]; then
+            [[ $l1 =~ ^VALUE\ counter\ 0\ [0-9]+$'\r'$ ]] && [[ $l2 =~ ^[0-9]+$'\r'$ ]] && [ "$l3" = $'END\r' ] ||
+                fail "get counter answered $(printf '%q' "$l1 $l2 $l3")"
+            counter=${l2%$'\r'}
+            break
+        fi
+        [ $status -gt 128 ] && fail "no answer within 10 s to get counter"
         connected=0 breaks=$((breaks + 1))
     done
     [ -n "$counter" ] || fail "could not read the counter"
