@@ -135,6 +135,9 @@ long shim_emulate_wait(long number, const long program_args[6]) {
 static long wait_translated(long number, const long args[6]) {
     int options = (int)(number == SYS_wait4 ? args[2] : args[3]);
     int can_look = number == SYS_wait4 || args[2] != 0;
+    /* A pidfd only says when a child exits: waits that report stops or continues (WUNTRACED,
+     * WSTOPPED, WCONTINUED) are the kernel's, for real. */
+    if (options & (WUNTRACED | WCONTINUED)) can_look = 0;
     if ((options & WNOHANG) || !can_look) {
         long result = shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
         if (can_look && result > 0 && number == SYS_wait4) {

@@ -117,6 +117,12 @@ static int default_ignores(int signal_number) {
            signal_number == SIGCONT;
 }
 
+/* Default actions that stop the process (it goes on when continued): not the end of the run. */
+static int default_stops(int signal_number) {
+    return signal_number == SIGTSTP || signal_number == SIGTTIN || signal_number == SIGTTOU ||
+           signal_number == SIGSTOP;
+}
+
 static uint64_t current_mask(void) {
     uint64_t mask = 0;
     shim_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &mask, KERNEL_SIGSET_SIZE);
@@ -227,8 +233,11 @@ static void queue_signal(int signal_number, int thread, int code) {
     memset(&info, 0, sizeof(info));
     info.si_signo = signal_number;
     info.si_code = code;
-    info.si_pid = (pid_t)shim_syscall0(SYS_getpid);
-    info.si_uid = (uid_t)shim_syscall0(SYS_getuid);
+    /* The kernel's own signals (timers) carry no sender; a thread's carry its process. */
+    if (code != SI_KERNEL) {
+        info.si_pid = (pid_t)shim_syscall0(SYS_getpid);
+        info.si_uid = (uid_t)shim_syscall0(SYS_getuid);
+    }
     if (thread < 0) {
         pending_info[signal_number] = info;
         __atomic_fetch_or(&pending, SIGNAL_BIT(signal_number), __ATOMIC_SEQ_CST);
@@ -337,7 +346,7 @@ static void simulation_sends(int signal_number) {
         return;
     }
     if (program_action[signal_number].handler != (uint64_t)(uintptr_t)SIG_IGN &&
-        !default_ignores(signal_number)) {
+        !default_ignores(signal_number) && !default_stops(signal_number)) {
         /* The default action of anything else the simulation sends ends the process. */
         uint64_t mask = current_mask();
         if (!(mask & SIGNAL_BIT(signal_number))) {
@@ -587,8 +596,10 @@ static void deliver_by_kernel(int signal_number) {
     if (program_action[signal_number].handler == (uint64_t)(uintptr_t)SIG_IGN ||
         default_ignores(signal_number))
         return;
-    shim_trace_end("signal", 128 + signal_number, 0);
-    shim_report_end("signal", 128 + signal_number, 0, "killed by a signal (default action)");
+    if (!default_stops(signal_number)) {
+        shim_trace_end("signal", 128 + signal_number, 0);
+        shim_report_end("signal", 128 + signal_number, 0, "killed by a signal (default action)");
+    }
     send_to_self(signal_number);
 }
 
