@@ -408,11 +408,17 @@ static void make_room(int fd) {
     shim_trace_relocated(fd, moved);
 }
 
+/* `to` is now a copy of `from`: it inherits what the shim knows about it. */
+static void duplicated(int from, int to) {
+    shim_fd_copy(from, to);
+    shim_file_duplicated(from, to);
+    shim_net_forget(to);
+    shim_net_duplicated(from, to);
+}
+
 MOON_API int dup(int fd) {
     long result = shim_syscall1(SYS_dup, fd);
-    if (result >= 0) shim_fd_copy(fd, (int)result);
-    if (result >= 0) shim_file_duplicated(fd, (int)result);
-    if (result >= 0) shim_net_forget((int)result), shim_net_duplicated(fd, (int)result);
+    if (result >= 0) duplicated(fd, (int)result);
     return (int)shim_set_errno(result);
 }
 
@@ -420,18 +426,14 @@ MOON_API int dup2(int fd, int target) {
     if (fd == target) return (int)shim_set_errno(shim_syscall2(SYS_fcntl, fd, F_GETFD) < 0 ? -EBADF : fd);
     make_room(target);
     long result = shim_syscall3(SYS_dup3, fd, target, 0);
-    if (result >= 0) shim_fd_copy(fd, target);
-    if (result >= 0) shim_file_duplicated(fd, target);
-    if (result >= 0) shim_net_forget(target), shim_net_duplicated(fd, target);
+    if (result >= 0) duplicated(fd, target);
     return (int)shim_set_errno(result);
 }
 
 MOON_API int dup3(int fd, int target, int flags) {
     make_room(target);
     long result = shim_syscall3(SYS_dup3, fd, target, flags);
-    if (result >= 0) shim_fd_copy(fd, target);
-    if (result >= 0) shim_file_duplicated(fd, target);
-    if (result >= 0) shim_net_forget(target), shim_net_duplicated(fd, target);
+    if (result >= 0) duplicated(fd, target);
     return (int)shim_set_errno(result);
 }
 

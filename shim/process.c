@@ -229,12 +229,9 @@ int shim_process_virtual_pids(void) {
     return virtual_pids;
 }
 
-long shim_process_to_real(long pid);
-#define to_real shim_process_to_real
-
 long shim_process_to_real(long pid) {
     if (!virtual_pids) return pid;
-    if (pid < -1) return -to_real(-pid);
+    if (pid < -1) return -shim_process_to_real(-pid);
     if (pid <= PID_MAX_LIMIT) return pid;
     if (pid == self_virtual) return self_real;
     if (pid == parent_virtual) return parent_real;
@@ -286,14 +283,14 @@ void shim_process_translate_arguments(long number, long args[6]) {
     if (!virtual_pids) return;
     switch (number) {
     case SYS_kill: case SYS_tkill: case SYS_rt_sigqueueinfo: case SYS_wait4:
-        args[0] = to_real(args[0]);
+        args[0] = shim_process_to_real(args[0]);
         break;
     case SYS_tgkill: case SYS_rt_tgsigqueueinfo:
-        args[0] = to_real(args[0]);
-        args[1] = to_real(args[1]);
+        args[0] = shim_process_to_real(args[0]);
+        args[1] = shim_process_to_real(args[1]);
         break;
     case SYS_waitid:
-        if (args[0] == P_PID || args[0] == P_PGID) args[1] = to_real(args[1]);
+        if (args[0] == P_PID || args[0] == P_PGID) args[1] = shim_process_to_real(args[1]);
         break;
     default: break;
     }
