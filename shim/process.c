@@ -6,9 +6,9 @@
  * on a pidfd of each child the wait could be about (readable when that child exits), with other
  * threads running meanwhile and signals interrupting the wait as they would in the kernel; look
  * again. The shim knows the children it forked or spawned itself; a wait that could only be
- * about children it does not know (started by an image before an execve) is performed for real.
- * Stopped and continued children (WUNTRACED, WCONTINUED) are seen when the wait next looks, not
- * the moment they stop. Rules: as in shim.h. */
+ * about children it does not know (started by an image before an execve), and one that reports
+ * stopped or continued children (WUNTRACED, WCONTINUED), is performed for real. A
+ * single-threaded process waits in the kernel too (see shim_emulate_wait). Rules: as in shim.h. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,24 +63,14 @@ void shim_process_forget_children(void) {
     child_count = 0; /* a forked child has no children yet */
 }
 
-/* One look, never blocking: the pid reported (> 0), 0 when no child changed state, or -errno.
- * Notes children that are gone for good. */
+/* One look, never blocking: the pid reported (> 0), 0 when no child changed state, or -errno. */
 static long look(long number, const long args[6], int options) {
-    if (number == SYS_wait4) {
-        int *status = (int *)args[1];
-        long result = shim_syscall4(SYS_wait4, args[0], args[1], options | WNOHANG, args[3]);
-        if (result > 0 && (!status || WIFEXITED(*status) || WIFSIGNALED(*status)))
-            child_gone(result);
-        return result;
-    }
+    if (number == SYS_wait4)
+        return shim_syscall4(SYS_wait4, args[0], args[1], options | WNOHANG, args[3]);
     siginfo_t *info = (siginfo_t *)args[2];
     info->si_pid = 0;
     long result = shim_syscall5(SYS_waitid, args[0], args[1], args[2], options | WNOHANG, args[4]);
     if (result < 0) return result;
-    if (info->si_pid == 0) return 0;
-    if (!(options & WNOWAIT) && (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
-                                 info->si_code == CLD_DUMPED))
-        child_gone(info->si_pid);
     return info->si_pid;
 }
 
@@ -110,7 +100,23 @@ static void unwatch(struct pollfd *set, uint32_t count, int owned) {
     for (uint32_t i = 0; owned && i < count; i++) shim_syscall1(SYS_close, set[i].fd);
 }
 
+/* After a wait that returned `result` (wait4: a pid; waitid: 0 with the child in *infop): a
+ * child reported dead, and reaped (not WNOWAIT), is no longer this process's. */
+static void note_reaped(long number, const long args[6], int options, long result) {
+    if (number == SYS_wait4 && result > 0) {
+        const int *status = (const int *)args[1];
+        if (!status || WIFEXITED(*status) || WIFSIGNALED(*status)) child_gone(result);
+    }
+    if (number == SYS_waitid && result == 0 && args[2] && !(options & WNOWAIT)) {
+        const siginfo_t *info = (const siginfo_t *)args[2];
+        if (info->si_pid > 0 && (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
+                                 info->si_code == CLD_DUMPED))
+            child_gone(info->si_pid);
+    }
+}
+
 static long recorded(long number, const long args[6], int options, long result) {
+    note_reaped(number, args, options, result);
     /* Real pids are not the seed's: the trace keeps only whether a child was reported. */
     int64_t which = number == SYS_wait4 ? (args[0] > 0 ? 1 : args[0]) : args[0];
     shim_record((uint32_t)number, which, options, result > 0 ? 1 : result);
@@ -134,16 +140,11 @@ long shim_emulate_wait(long number, const long program_args[6]) {
 
 static long wait_translated(long number, const long args[6]) {
     int options = (int)(number == SYS_wait4 ? args[2] : args[3]);
-    int can_look = number == SYS_wait4 || args[2] != 0;
     /* A pidfd only says when a child exits: waits that report stops or continues (WUNTRACED,
-     * WSTOPPED, WCONTINUED) are the kernel's, for real. */
-    if (options & (WUNTRACED | WCONTINUED)) can_look = 0;
+     * WSTOPPED, WCONTINUED), and a waitid without a siginfo to look at, are the kernel's. */
+    int can_look = (number == SYS_wait4 || args[2] != 0) && !(options & (WUNTRACED | WCONTINUED));
     if ((options & WNOHANG) || !can_look) {
         long result = shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
-        if (can_look && result > 0 && number == SYS_wait4) {
-            int *status = (int *)args[1];
-            if (!status || WIFEXITED(*status) || WIFSIGNALED(*status)) child_gone(result);
-        }
         return recorded(number, args, options, result);
     }
     if (shim_core()->threads_alive == 1) {
@@ -156,10 +157,6 @@ static long wait_translated(long number, const long args[6]) {
             result = shim_syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
             shim_signals_restore_restart(changed);
             if (result != -EINTR || shim_signals_deliver(0)) break;
-        }
-        if (result > 0 && number == SYS_wait4) {
-            int *status = (int *)args[1];
-            if (!status || WIFEXITED(*status) || WIFSIGNALED(*status)) child_gone(result);
         }
         return recorded(number, args, options, number == SYS_waitid && result > 0 ? 0 : result);
     }
