@@ -98,6 +98,15 @@ static long do_time(const long args[6]) {
     return seconds;
 }
 
+/* A relative sleep of `duration` that began at `start` ended early (EINTR): what was left. */
+static void write_time_left(struct timespec *remaining, int64_t duration, int64_t start) {
+    if (!remaining) return;
+    int64_t left = duration - (shim_core()->clock.monotonic_ns - start);
+    if (left < 0) left = 0;
+    remaining->tv_sec = left / 1000000000ll;
+    remaining->tv_nsec = left % 1000000000ll;
+}
+
 static long do_nanosleep(const long args[6]) {
     int64_t duration;
     if (!args[0]) return -EFAULT;
@@ -105,13 +114,7 @@ static long do_nanosleep(const long args[6]) {
     if (invalid) return invalid;
     int64_t start = shim_core()->clock.monotonic_ns;
     if (shim_sleep(SYS_nanosleep, duration, SCHED_SLEEP_RELATIVE, "nanosleep") == -EINTR) {
-        if (args[1]) {
-            int64_t left = duration - (shim_core()->clock.monotonic_ns - start);
-            if (left < 0) left = 0;
-            struct timespec *remaining = (struct timespec *)args[1];
-            remaining->tv_sec = left / 1000000000ll;
-            remaining->tv_nsec = left % 1000000000ll;
-        }
+        write_time_left((struct timespec *)args[1], duration, start);
         return -EINTR;
     }
     return 0;
@@ -130,13 +133,7 @@ static long do_clock_nanosleep(const long args[6]) {
     int64_t mode = (args[1] & TIMER_ABSTIME) ? (int64_t)kind : SCHED_SLEEP_RELATIVE;
     int64_t start = shim_core()->clock.monotonic_ns;
     if (shim_sleep(SYS_clock_nanosleep, value, mode, "clock_nanosleep") == -EINTR) {
-        if (mode == SCHED_SLEEP_RELATIVE && args[3]) {
-            int64_t left = value - (shim_core()->clock.monotonic_ns - start);
-            if (left < 0) left = 0;
-            struct timespec *remaining = (struct timespec *)args[3];
-            remaining->tv_sec = left / 1000000000ll;
-            remaining->tv_nsec = left % 1000000000ll;
-        }
+        if (mode == SCHED_SLEEP_RELATIVE) write_time_left((struct timespec *)args[3], value, start);
         return -EINTR;
     }
     return 0;
