@@ -113,6 +113,20 @@ void shim_decide_no_switch(struct sched_request *request, struct sched_decision 
                    "(created by a library constructor?)");
     request->thread = (uint32_t)self;
     shim_thread_note_call((uint32_t)self, request->call);
+    int on_behalf = request->kind == SCHED_REQ_EXTERNAL_READY || request->kind == SCHED_REQ_EXTERNAL_DONE;
+    if (!on_behalf && core.threads[self].state != SCHED_THREAD_RUNNABLE) {
+        /* Code running on a thread that waits for its turn: a handler the kernel ran there
+         * directly, which only glibc's own signals get (pthread_cancel's SIGCANCEL, set*id's
+         * SIGSETXID in a multi-threaded process). */
+        char message[160];
+        struct sched_text text;
+        sched_text_init(&text, message, sizeof(message));
+        sched_text_str(&text, "unsupported: ");
+        sched_text_str(&text, shim_call_name(request->call));
+        sched_text_str(&text, " from a thread that is not running (pthread_cancel, or set*id in a "
+                              "multi-threaded process)");
+        shim_fatal(SHIM_EXIT_SIMULATION, "unsupported", message);
+    }
     lock_core();
     sched_core_handle(&core, request, decision);
     shim_trace_event(request, decision);
