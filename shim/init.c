@@ -599,6 +599,14 @@ static void initialize(void) {
 
     if (core.config.process_terminate_at_ns > 0)
         shim_signals_arm_terminate_at(core.clock.monotonic_ns + core.config.process_terminate_at_ns);
+    /* An image this process execs goes on where the last one stopped: its clock, its timers. */
+    int64_t carried[SHIM_EXEC_STATE_COUNT];
+    if (continuing && shim_process_read_exec_state(carried) == 0) {
+        if (carried[0] > core.clock.monotonic_ns && carried[0] <= core.clock.monotonic_limit_ns)
+            sched_clock_advance_to(&core.clock, carried[0]);
+        shim_signals_restore_exec_state(carried + 1);
+        if (carried[3] != 0) core.terminated = 1; /* asked to stop already: not twice */
+    }
     /* A process started by execve from a simulated child draws from that child's streams. */
     const char *inherited = getenv("MOONSHIM_STREAM_SEED");
     uint64_t stream_seed = 0;

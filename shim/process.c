@@ -348,7 +348,43 @@ static int is_static_elf(const char *path) {
     return is_static;
 }
 
-/* The environment the new image gets: `envp`, or a copy with what the shim needs added. */
+/* What the image an execve starts must carry on with (same process, same run): the virtual
+ * clock, which must not go back, and the signal timers POSIX keeps across execve (alarm,
+ * setitimer) with process.terminate's state. "MOONSHIM_EXEC_STATE=clock,timers...". */
+#define EXEC_STATE_MAX 256
+
+static void write_exec_state(char *out) {
+    int64_t values[SHIM_EXEC_STATE_COUNT];
+    values[0] = shim_core()->clock.monotonic_ns;
+    shim_signals_exec_state(values + 1);
+    struct sched_text text;
+    sched_text_init(&text, out, EXEC_STATE_MAX);
+    sched_text_str(&text, "MOONSHIM_EXEC_STATE=");
+    for (int i = 0; i < SHIM_EXEC_STATE_COUNT; i++) {
+        if (i) sched_text_char(&text, ',');
+        sched_text_i64(&text, values[i]);
+    }
+}
+
+int shim_process_read_exec_state(int64_t values[SHIM_EXEC_STATE_COUNT]) {
+    const char *text = getenv("MOONSHIM_EXEC_STATE");
+    if (!text) return -1;
+    for (int i = 0; i < SHIM_EXEC_STATE_COUNT; i++) {
+        char digits[24];
+        size_t length = 0;
+        int negative = *text == '-';
+        if (negative) text++;
+        while (*text >= '0' && *text <= '9' && length < sizeof(digits) - 1) digits[length++] = *text++;
+        digits[length] = 0;
+        uint64_t value;
+        if (length == 0 || sched_text_parse_u64(digits, &value) != 0) return -1;
+        values[i] = negative ? -(int64_t)value : (int64_t)value;
+        if (i + 1 < SHIM_EXEC_STATE_COUNT && *text++ != ',') return -1;
+    }
+    return 0;
+}
+
+/* The environment the new image gets: a copy of `envp` with what the shim needs added. */
 static char *const *environment_for_exec(char *const *envp) {
     size_t count = 0;
     while (envp && envp[count]) count++;
@@ -362,15 +398,23 @@ static char *const *environment_for_exec(char *const *envp) {
     size_t missing = 0;
     for (size_t i = 0; i < KEPT_COUNT; i++)
         if (kept_entries[i] && !has_entry(envp, kept_names[i], strlen(kept_names[i]))) missing++;
-    if (missing == 0 && (preload_has_shim || !shim_path[0])) return envp;
-    size_t bytes = (count + KEPT_COUNT + 2) * sizeof(char *) + PATH_MAX * 2;
+    (void)missing; /* a copy is always made: it carries MOONSHIM_EXEC_STATE */
+    size_t bytes = (count + KEPT_COUNT + 3) * sizeof(char *) + PATH_MAX * 2 + EXEC_STATE_MAX;
     long memory = shim_syscall(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE,
                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory < 0) return envp;
     char **copy = (char **)memory;
-    char *preload = (char *)(copy + count + KEPT_COUNT + 2);
+    char *preload = (char *)(copy + count + KEPT_COUNT + 3);
+    char *state = preload + PATH_MAX * 2;
     size_t used = 0;
-    for (size_t i = 0; i < count; i++) copy[used++] = envp[i];
+    for (size_t i = 0; i < count; i++)
+        if (strncmp(envp[i], "MOONSHIM_EXEC_STATE=", 20) != 0) copy[used++] = envp[i];
+    if (preload_index >= 0) { /* its place in the copy moved if an old state entry went away */
+        for (size_t i = 0; i < used; i++)
+            if (copy[i] == envp[preload_index]) preload_index = (int)i;
+    }
+    write_exec_state(state);
+    copy[used++] = state;
     for (size_t i = 0; i < KEPT_COUNT; i++)
         if (kept_entries[i] && !has_entry(envp, kept_names[i], strlen(kept_names[i])))
             copy[used++] = (char *)kept_entries[i];

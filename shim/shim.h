@@ -107,6 +107,11 @@ long shim_emulate_identity(long number, const long args[6]);
 /* execve/execveat: the shim's variables and LD_PRELOAD kept in the new environment; static
  * programs refused. Remembers this image's variables and the shim's path at start-up. */
 void shim_process_remember_environment(const char *library_path);
+/* MOONSHIM_EXEC_STATE: [0] the virtual monotonic clock, then shim_signals_exec_state's. */
+#define SHIM_EXEC_STATE_COUNT 6
+int shim_process_read_exec_state(int64_t values[SHIM_EXEC_STATE_COUNT]);
+void shim_signals_exec_state(int64_t values[SHIM_EXEC_STATE_COUNT - 1]);
+void shim_signals_restore_exec_state(const int64_t values[SHIM_EXEC_STATE_COUNT - 1]);
 long shim_emulate_execve(long number, const long args[6]);
 long shim_emulate_wait(long number, const long args[6]);
 /* Shorthands for the common requests; they return decision.value / decision.result. */

@@ -413,6 +413,23 @@ void shim_signals_request_terminate(void) {
     if (!terminate_requested) terminate_requested = 1;
 }
 
+/* Across execve (process.c): the ITIMER_REAL timer, the terminate state and its SIGKILL. */
+void shim_signals_exec_state(int64_t values[SHIM_EXEC_STATE_COUNT - 1]) {
+    values[0] = timers[TIMER_REAL].expiration_ns;
+    values[1] = timers[TIMER_REAL].interval_ns;
+    values[2] = terminate_requested;
+    values[3] = timers[TIMER_TERMINATE_KILL].expiration_ns;
+    values[4] = timers[TIMER_TERMINATE_AT].expiration_ns;
+}
+
+void shim_signals_restore_exec_state(const int64_t values[SHIM_EXEC_STATE_COUNT - 1]) {
+    timers[TIMER_REAL].expiration_ns = values[0];
+    timers[TIMER_REAL].interval_ns = values[1];
+    terminate_requested = (int)values[2];
+    timers[TIMER_TERMINATE_KILL].expiration_ns = values[3];
+    timers[TIMER_TERMINATE_AT].expiration_ns = values[4];
+}
+
 void shim_signals_arm_terminate_at(int64_t monotonic_ns) {
     timers[TIMER_TERMINATE_AT].expiration_ns = monotonic_ns;
 }

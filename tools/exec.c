@@ -139,6 +139,7 @@ static void child_environment(const struct tool_exec_options *options, const cha
     unsetenv("MOONSHIM_OWNER_PID"); /* the child starts a run of its own (nested moonshim) */
     unsetenv("MOONSHIM_STREAM_SEED");
     unsetenv("MOONSHIM_PROCESS");
+    unsetenv("MOONSHIM_EXEC_STATE");
     if (trace) setenv("MOONSHIM_TRACE", trace, 1);
     else unsetenv("MOONSHIM_TRACE");
     if (options->config_path) setenv("MOONSHIM_CONFIG", options->config_path, 1);
