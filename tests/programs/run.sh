@@ -11,7 +11,7 @@
 #                 at least 3 different interleavings (the sequence of running threads in the trace)
 #   fault:NAMES   seeds 1.., each run twice identically with exit 0, until a trace shows
 #                 "fault":"NAME" (at most 8 seeds)
-#                 (NAMES: one name, or several as a|b)
+#                 (NAMES: one name, or several as a|b; with TEST_FAULT_CALL, on that call)
 #   sweep:N       seeds 1..N, each once: every run must exit 0 (no crash, no hang, no failed
 #                 check) within the wall-time limit; seed 1 twice, identically
 #   tree:N        seed 1 twice: exit 0, at least N processes each wrote a trace of its own
@@ -117,7 +117,8 @@ fault:*)
     # Call sites are active for about half the seeds (two-level activation): look at up to 8.
     for seed in 1 2 3 4 5 6 7 8; do
         run_pair "$seed"
-        grep -qE "\"fault\":\"($name)\"" "$work/s${seed}a.trace" && { seen=1; break; }
+        grep -E "\"fault\":\"($name)\"" "$work/s${seed}a.trace" |
+            grep -q "\"call\":\"${TEST_FAULT_CALL:-[a-z_0-9]*}\"" && { seen=1; break; }
     done
     [ $seen -eq 1 ] || fail "no \"fault\":\"$name\" in the traces of seeds 1..8"
     echo "ok: $name injected and survived; $(cat "$work/s1a.out")"
