@@ -49,7 +49,8 @@ static int64_t latency(const struct sched_config *config, struct sched_prng *str
 }
 
 void fault_network_decide(const struct sched_config *config, struct sched_prng *stream, int op,
-                          uint64_t length, int site_active, struct fault_network_decision *decision) {
+                          uint64_t length, int site_active, unsigned context,
+                          struct fault_network_decision *decision) {
     decision->verdict = FAULT_NETWORK_OK;
     decision->parameter = 0;
     decision->latency_ns = latency(config, stream, op);
@@ -69,17 +70,22 @@ void fault_network_decide(const struct sched_config *config, struct sched_prng *
     if (clog) decision->latency_ns += clog_ns;
     if (!site_active) return;
     decision->parameter = parameter;
-    if (interrupted) decision->verdict = FAULT_NETWORK_EINTR;
+    int nonblocking = (context & FAULT_NETWORK_NONBLOCKING) != 0;
+    int edge = (context & FAULT_NETWORK_EDGE_TRIGGERED) != 0;
+    int datagram = (context & FAULT_NETWORK_DATAGRAM) != 0;
+    if (interrupted && !nonblocking) decision->verdict = FAULT_NETWORK_EINTR;
     else if (op == FAULT_NETWORK_CONNECT && refused) decision->verdict = FAULT_NETWORK_REFUSED;
-    else if (op == FAULT_NETWORK_CONNECT && hang) decision->verdict = FAULT_NETWORK_HANG;
+    else if (op == FAULT_NETWORK_CONNECT && hang && !nonblocking)
+        decision->verdict = FAULT_NETWORK_HANG;
     else if (op == FAULT_NETWORK_ACCEPT && accept_error)
         decision->verdict = parameter & 1 ? FAULT_NETWORK_EMFILE : FAULT_NETWORK_ABORTED;
-    else if ((op == FAULT_NETWORK_READ || op == FAULT_NETWORK_WRITE) && close)
+    else if ((op == FAULT_NETWORK_READ || op == FAULT_NETWORK_WRITE) && close && !datagram)
         decision->verdict = rst ? FAULT_NETWORK_RST : FAULT_NETWORK_FIN;
-    else if (op == FAULT_NETWORK_WRITE && half_open)
+    else if (op == FAULT_NETWORK_WRITE && half_open && !datagram)
         decision->verdict = FAULT_NETWORK_HALF_OPEN; /* noticed when what was sent vanishes */
-    else if (op == FAULT_NETWORK_READ && spurious) decision->verdict = FAULT_NETWORK_SPURIOUS;
-    else if (length > 1 && short_transfer) {
+    else if (op == FAULT_NETWORK_READ && spurious && nonblocking && !edge)
+        decision->verdict = FAULT_NETWORK_SPURIOUS;
+    else if (length > 1 && short_transfer && !edge && !datagram) {
         decision->verdict = FAULT_NETWORK_SHORT;
         decision->parameter = 1 + parameter % (length - 1);
     } else if (op == FAULT_NETWORK_READ && bit_flip) decision->verdict = FAULT_NETWORK_BIT_FLIP;

@@ -52,9 +52,21 @@ void fault_network_swarm(struct sched_config *config, struct sched_prng *stream)
 /* The families swarm chooses among, with their config fields, for printing. */
 int64_t *fault_network_family(struct sched_config *config, int index, const char **name);
 
-/* Decides one operation on `length` bytes. Probabilistic faults only when `site_active`. Every
- * family draws once whether it is on or not, so one family's hits do not depend on the others. */
+/* What is known about the operation (SCHED_REQ_NETWORK arg[3]): a verdict that could not
+ * happen to it on Linux is never chosen. */
+enum fault_network_context {
+    FAULT_NETWORK_NONBLOCKING = 1,     /* the call cannot block: no EINTR, no hanging connect;
+                                        * only such a read can be spuriously "not ready" */
+    FAULT_NETWORK_EDGE_TRIGGERED = 2,  /* registered EPOLLET: no short transfer, no spurious
+                                        * readiness (no new edge would announce the rest) */
+    FAULT_NETWORK_DATAGRAM = 4,        /* UDP-like: no close, half-open or short transfer */
+};
+
+/* Decides one operation on `length` bytes in `context` (enum fault_network_context bits).
+ * Probabilistic faults only when `site_active`. Every family draws once whether it is on or
+ * not, and whatever the context, so one family's hits do not depend on the others. */
 void fault_network_decide(const struct sched_config *config, struct sched_prng *stream, int op,
-                          uint64_t length, int site_active, struct fault_network_decision *decision);
+                          uint64_t length, int site_active, unsigned context,
+                          struct fault_network_decision *decision);
 
 #endif

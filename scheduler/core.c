@@ -258,7 +258,7 @@ static void handle_network(struct sched_core *core, const struct sched_request *
     struct fault_network_decision verdict;
     int active = sched_core_site_active(core, (uint64_t)request->arg[2]);
     fault_network_decide(&core->config, &core->streams[SCHED_STREAM_NETWORK], (int)request->arg[0],
-                         (uint64_t)request->arg[1], active, &verdict);
+                         (uint64_t)request->arg[1], active, (unsigned)request->arg[3], &verdict);
     busy_for(core, request, decision, verdict.verdict, verdict.parameter, verdict.latency_ns);
 }
 

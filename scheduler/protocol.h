@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SCHED_PROTOCOL_VERSION 7
+#define SCHED_PROTOCOL_VERSION 8
 
 enum sched_request_kind {
     /* arg[0] = enum sched_clock_kind. decision.value = the clock, in nanoseconds. */
@@ -57,8 +57,9 @@ enum sched_request_kind {
      * time follows. next_thread says who runs now (SCHED_DECISION_POLL again if still nobody). */
     SCHED_REQ_EXTERNAL_DONE = 14,
     /* A socket operation: arg[0] = enum fault_network_op, arg[1] = bytes, arg[2] = call-site
-     * key. As SCHED_REQ_STORAGE: busy for the latency; result = enum fault_network_verdict,
-     * value = its parameter. */
+     * key, arg[3] = enum fault_network_context bits (what cannot happen to it). As
+     * SCHED_REQ_STORAGE: busy for the latency; result = enum fault_network_verdict, value = its
+     * parameter. */
     SCHED_REQ_NETWORK = 15,
     /* A signal for thread arg[0]: if it is blocked (sleeping, on a futex, on the outside world)
      * it becomes runnable now and its blocking request returns SCHED_RESULT_INTERRUPTED. Result:

@@ -67,9 +67,10 @@ void shim_net_forget(int fd) {
 }
 
 static struct fault_network_decision network_op(uint32_t call, int op, uint64_t length,
-                                                uintptr_t caller) {
+                                                uintptr_t caller, unsigned context) {
     struct sched_request request = {.kind = SCHED_REQ_NETWORK, .call = call,
-                                    .arg = {op, (int64_t)length, (int64_t)(((uint64_t)call << 48) ^ caller)}};
+                                    .arg = {op, (int64_t)length,
+                                            (int64_t)(((uint64_t)call << 48) ^ caller), context}};
     struct sched_decision decision;
     shim_decide(&request, &decision);
     struct fault_network_decision verdict = {(int32_t)decision.result, decision.value, 0};
@@ -109,28 +110,21 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
     *flip_seed = 0;
     if (shim_net_is_local_pair(fd)) return 0;
     if (faulted_connection(fd, op, *length, &result)) return result;
-    struct fault_network_decision verdict = network_op(call, op, *length, caller);
-    /* Datagrams have no connection to close or leave half open, and a datagram is never cut:
-     * there only latency, bit flips, EINTR and spurious readiness apply. */
-    if (is_datagram(fd) && (verdict.verdict == FAULT_NETWORK_FIN || verdict.verdict == FAULT_NETWORK_RST ||
-                            verdict.verdict == FAULT_NETWORK_HALF_OPEN ||
-                            verdict.verdict == FAULT_NETWORK_SHORT))
-        return 0;
+    /* What could not happen to this call on Linux is never decided (faults/network.h): EINTR
+     * where nothing blocks, a short transfer or spurious readiness on an edge-triggered
+     * registration, a close or a cut datagram. */
     int edge = fd >= 0 && fd < SOCKETS_MAX && edge_triggered[fd];
+    unsigned context = (nonblocking ? FAULT_NETWORK_NONBLOCKING : 0) |
+                       (edge ? FAULT_NETWORK_EDGE_TRIGGERED : 0) |
+                       (is_datagram(fd) ? FAULT_NETWORK_DATAGRAM : 0);
+    struct fault_network_decision verdict = network_op(call, op, *length, caller, context);
     switch (verdict.verdict) {
-    /* A call that does not block cannot be interrupted: a real kernel never says EINTR there. */
-    case FAULT_NETWORK_EINTR: return nonblocking ? 0 : -EINTR;
+    case FAULT_NETWORK_EINTR: return -EINTR;
     case FAULT_NETWORK_FIN: close_connection(fd, 0); break;
     case FAULT_NETWORK_RST: close_connection(fd, 1); break;
     case FAULT_NETWORK_HALF_OPEN: connection_state[fd] = HALF_OPEN; break;
-    case FAULT_NETWORK_SPURIOUS:
-        if (nonblocking && !edge) return -EAGAIN;
-        return 0;
-    /* On an edge-triggered registration a short transfer would leave data (or room) behind with
-     * no new edge to announce it: the program, rightly trusting Linux, would wait forever. */
-    case FAULT_NETWORK_SHORT:
-        if (!edge) *length = verdict.parameter;
-        return 0;
+    case FAULT_NETWORK_SPURIOUS: return -EAGAIN;
+    case FAULT_NETWORK_SHORT: *length = verdict.parameter; return 0;
     case FAULT_NETWORK_BIT_FLIP: *flip_seed = verdict.parameter | 1; return 0;
     default: return 0;
     }
@@ -153,10 +147,12 @@ void shim_net_no_delay(int fd) {
 
 long shim_net_connect(int fd, const void *address, unsigned length, int nonblocking,
                       uintptr_t caller) {
-    struct fault_network_decision verdict = network_op(SYS_connect, FAULT_NETWORK_CONNECT, 0, caller);
-    if (verdict.verdict == FAULT_NETWORK_EINTR && !nonblocking) return -EINTR;
+    struct fault_network_decision verdict =
+        network_op(SYS_connect, FAULT_NETWORK_CONNECT, 0, caller,
+                   nonblocking ? FAULT_NETWORK_NONBLOCKING : 0);
+    if (verdict.verdict == FAULT_NETWORK_EINTR) return -EINTR;
     if (verdict.verdict == FAULT_NETWORK_REFUSED) return -ECONNREFUSED;
-    if (verdict.verdict == FAULT_NETWORK_HANG && !nonblocking) {
+    if (verdict.verdict == FAULT_NETWORK_HANG) {
         shim_sleep(SYS_connect, SCHED_DEADLINE_NEVER, SCHED_SLEEP_RELATIVE, "a connect that hangs");
         return -ETIMEDOUT;
     }
@@ -167,8 +163,10 @@ long shim_net_connect(int fd, const void *address, unsigned length, int nonblock
 /* Before accept: 0 to go ahead, or the error to return (ECONNABORTED takes the connection off
  * the queue and closes it, as when the peer gave up). */
 long shim_net_accept_fault(int fd, int nonblocking, uintptr_t caller) {
-    struct fault_network_decision verdict = network_op(SYS_accept4, FAULT_NETWORK_ACCEPT, 0, caller);
-    if (verdict.verdict == FAULT_NETWORK_EINTR && !nonblocking) return -EINTR;
+    struct fault_network_decision verdict =
+        network_op(SYS_accept4, FAULT_NETWORK_ACCEPT, 0, caller,
+                   nonblocking ? FAULT_NETWORK_NONBLOCKING : 0);
+    if (verdict.verdict == FAULT_NETWORK_EINTR) return -EINTR;
     if (verdict.verdict == FAULT_NETWORK_EMFILE) return -EMFILE;
     if (verdict.verdict == FAULT_NETWORK_ABORTED) {
         /* Only a connection that exists can be aborted: on an empty queue (a non-blocking

@@ -745,6 +745,16 @@ long shim_emulate_kill(long number, const long program_args[6]) {
         long tid = number == SYS_tgkill ? args[1] : args[0];
         int signal_number = (int)(number == SYS_tgkill ? args[2] : args[1]);
         int thread = shim_thread_by_tid(tid);
+        /* glibc's own signals to another simulated thread: its handler would run on a thread
+         * that waits for its turn, outside the simulation. Said here, where it is sent, so the
+         * run ends the same way every time. */
+        if (thread >= 0 && thread != shim_thread_self() &&
+            (signal_number == GLIBC_SIGCANCEL || signal_number == GLIBC_SIGSETXID))
+            shim_fatal(SHIM_EXIT_SIMULATION, "unsupported",
+                       signal_number == GLIBC_SIGCANCEL
+                           ? "unsupported: pthread_cancel of a simulated thread"
+                           : "unsupported: setuid/setgid (set*id) in a process with more than one "
+                             "thread (glibc signals every thread)");
         if (thread >= 0 && thread != shim_thread_self() &&
             (number == SYS_tkill || args[0] == self) && signal_number >= 1 &&
             signal_number <= SIGNAL_COUNT && !passes_straight(signal_number) &&

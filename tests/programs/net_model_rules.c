@@ -7,11 +7,14 @@
  *                             after each edge gets everything that arrived
  *   net_model_rules writev    writev on a TCP connection is modelled: with short transfers on it
  *                             may write less, and the program's retry loop still delivers it all
+ *   net_model_rules spurious  a non-blocking, level-triggered reader (poll, then recv) may be told
+ *                             EAGAIN after poll said ready; it polls again and gets everything
  * Run with network faults on (the test sets them); exits 1 on any broken rule. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,6 +178,38 @@ static void test_writev(void) {
     close(server);
 }
 
+static void test_spurious(void) {
+    int client, server;
+    tcp_pair(&client, &server);
+    int flags = fcntl(client, F_GETFL);
+    CHECK(fcntl(client, F_SETFL, flags & ~O_NONBLOCK) == 0);
+    int spurious = 0;
+    for (int i = 0; i < 100; i++) {
+        char message[32];
+        int length = snprintf(message, sizeof(message), "level %03d", i);
+        CHECK(send(client, message, (size_t)length, 0) == length);
+        char got[32];
+        int have = 0;
+        while (have < length) {
+            struct pollfd readable = {.fd = server, .events = POLLIN};
+            int ready = poll(&readable, 1, 1000);
+            if (ready < 0 && errno == EINTR) continue;
+            CHECK(ready == 1);
+            ssize_t n = recv(server, got + have, sizeof(got) - (size_t)have, 0);
+            if (n < 0 && errno == EAGAIN) { /* ready, then not: poll again (level-triggered) */
+                spurious++;
+                continue;
+            }
+            CHECK(n > 0);
+            have += (int)n;
+        }
+        CHECK(have == length && memcmp(got, message, (size_t)length) == 0);
+    }
+    printf("spurious: 100 messages whole (%d spurious EAGAIN after a ready poll)\n", spurious);
+    close(client);
+    close(server);
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, 0, _IOLBF, 0);
     CHECK(argc == 2);
@@ -182,6 +217,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[1], "nonblock") == 0) test_nonblock();
     else if (strcmp(argv[1], "edge") == 0) test_edge();
     else if (strcmp(argv[1], "writev") == 0) test_writev();
+    else if (strcmp(argv[1], "spurious") == 0) test_spurious();
     else CHECK(!"unknown mode");
     return 0;
 }

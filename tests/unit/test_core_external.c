@@ -117,7 +117,7 @@ START_TEST(test_network_one_thread_follows_the_model) {
         int64_t before = core.clock.monotonic_ns;
         struct fault_network_decision expected;
         int active = sched_core_site_active(&core, site);
-        fault_network_decide(&config, &twin, op, length, active, &expected);
+        fault_network_decide(&config, &twin, op, length, active, 0, &expected);
         struct sched_decision decision = network(&core, 0, op, length, site);
         ck_assert_uint_eq(decision.sequence, (uint64_t)i + 1);
         ck_assert_uint_eq(decision.flags, 0);

@@ -74,13 +74,26 @@ static struct sched_prng network_stream(uint64_t seed) {
     return prng;
 }
 
+/* The context the decisions below are made in (enum fault_network_context): a non-blocking,
+ * level-triggered stream socket, where every family can strike (EINTR aside, whose tests set
+ * it to 0: a blocking call). */
+static unsigned test_context = FAULT_NETWORK_NONBLOCKING;
+
 static struct fault_network_decision decide(const struct sched_config *config,
                                             struct sched_prng *stream, int op, uint64_t length,
                                             int site_active) {
     struct fault_network_decision decision;
     memset(&decision, 0xa5, sizeof(decision));
-    fault_network_decide(config, stream, op, length, site_active, &decision);
+    fault_network_decide(config, stream, op, length, site_active, test_context, &decision);
     return decision;
+}
+
+/* The context in which a family can strike: EINTR and a hanging connect need a call that
+ * blocks, spurious readiness one that does not; the others strike in either. */
+static unsigned context_for(const char *family_name) {
+    return strcmp(family_name, "eintr") == 0 || strcmp(family_name, "connect_hang") == 0
+               ? 0
+               : FAULT_NETWORK_NONBLOCKING;
 }
 
 /* What shim/net.c passes: no bytes for connect and accept, a page for reads and writes. */
@@ -471,6 +484,7 @@ static int first_op(const struct fault_family *family) {
  * site, and nothing at an inactive one; other operations are never touched by it. */
 START_TEST(test_each_fault_at_one) {
     for (size_t f = 0; f < FAMILY_COUNT; f++) {
+        test_context = context_for(families[f].name);
         struct sched_config config = defaults();
         *family_field(&config, &families[f]) = ONE;
         struct sched_prng stream = network_stream(20 + f);
@@ -517,14 +531,20 @@ END_TEST
 START_TEST(test_precedence) {
     static const struct {
         int op;
+        unsigned context;
         const char *order[7]; /* family names, winner first; 0 ends */
     } chains[] = {
-        {FAULT_NETWORK_CONNECT, {"eintr", "connect_refused", "connect_hang", 0}},
-        {FAULT_NETWORK_ACCEPT, {"eintr", "accept_error", 0}},
-        {FAULT_NETWORK_READ, {"eintr", "close", "spurious_ready", "short", "bit_flip", 0}},
-        {FAULT_NETWORK_WRITE, {"eintr", "close", "half_open", "short", 0}},
+        {FAULT_NETWORK_CONNECT, 0, {"eintr", "connect_refused", "connect_hang", 0}},
+        {FAULT_NETWORK_ACCEPT, 0, {"eintr", "accept_error", 0}},
+        {FAULT_NETWORK_READ, 0, {"eintr", "close", "short", "bit_flip", 0}},
+        {FAULT_NETWORK_WRITE, 0, {"eintr", "close", "half_open", "short", 0}},
+        /* Where nothing blocks: no EINTR, no hang; a read may be spuriously not ready. */
+        {FAULT_NETWORK_CONNECT, FAULT_NETWORK_NONBLOCKING, {"connect_refused", 0}},
+        {FAULT_NETWORK_READ, FAULT_NETWORK_NONBLOCKING,
+         {"close", "spurious_ready", "short", "bit_flip", 0}},
     };
     for (size_t c = 0; c < sizeof(chains) / sizeof(chains[0]); c++) {
+        test_context = chains[c].context;
         struct sched_config config = defaults();
         for (size_t f = 0; f < FAMILY_COUNT; f++) *family_field(&config, &families[f]) = ONE;
         struct sched_prng stream = network_stream(31);
@@ -652,6 +672,7 @@ END_TEST
 /* Between 0 and 1 a fault strikes at its configured rate: 25% of 40000 is 10000 +- 87. */
 START_TEST(test_fault_rate_follows_probability) {
     for (size_t f = 0; f < FAMILY_COUNT; f++) {
+        test_context = context_for(families[f].name);
         struct sched_config config = defaults();
         *family_field(&config, &families[f]) = ONE / 4;
         struct sched_prng stream = network_stream(40 + f);
@@ -670,6 +691,7 @@ END_TEST
  * comes first. EINTR comes first everywhere and is never masked. */
 START_TEST(test_family_strikes_independent_of_others) {
     for (size_t f = 0; f < FAMILY_COUNT; f++) {
+        test_context = context_for(families[f].name);
         struct sched_config alone = defaults(), crowded = defaults();
         for (size_t g = 0; g < FAMILY_COUNT; g++) *family_field(&crowded, &families[g]) = ONE / 4;
         *family_field(&alone, &families[f]) = ONE / 3;
@@ -777,6 +799,57 @@ START_TEST(test_exponential_minimum_above_maximum) {
 }
 END_TEST
 
+/* enum fault_network_context: with every family at full strength, a verdict that cannot happen
+ * to such an operation on Linux is never chosen; the others still are. */
+START_TEST(test_context_rules_out_verdicts) {
+    static const struct {
+        unsigned context;
+        int32_t never[4];
+    } cases[] = {
+        {FAULT_NETWORK_NONBLOCKING, {FAULT_NETWORK_EINTR, FAULT_NETWORK_HANG, -1, -1}},
+        {0, {FAULT_NETWORK_SPURIOUS, -1, -1, -1}},
+        {FAULT_NETWORK_NONBLOCKING | FAULT_NETWORK_EDGE_TRIGGERED,
+         {FAULT_NETWORK_SHORT, FAULT_NETWORK_SPURIOUS, FAULT_NETWORK_EINTR, -1}},
+        {FAULT_NETWORK_DATAGRAM,
+         {FAULT_NETWORK_FIN, FAULT_NETWORK_RST, FAULT_NETWORK_HALF_OPEN, FAULT_NETWORK_SHORT}},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        test_context = cases[c].context;
+        struct sched_config config = defaults();
+        for (size_t f = 0; f < FAMILY_COUNT; f++) *family_field(&config, &families[f]) = ONE / 2;
+        struct sched_prng stream = network_stream(70 + c);
+        int struck = 0;
+        for (int i = 0; i < 4000; i++) {
+            int32_t verdict = decide_usual(&config, &stream, all_ops[i % OP_COUNT], 1).verdict;
+            for (int n = 0; n < 4; n++)
+                ck_assert_msg(verdict != cases[c].never[n], "context %u: verdict %d",
+                              cases[c].context, verdict);
+            struck += verdict != FAULT_NETWORK_OK;
+        }
+        ck_assert_int_gt(struck, 1000); /* the other families still strike */
+    }
+}
+END_TEST
+
+/* The context changes which verdict is chosen, never what is drawn: streams stay in step. */
+START_TEST(test_context_draws_the_same) {
+    struct sched_config config = defaults();
+    for (size_t f = 0; f < FAMILY_COUNT; f++) *family_field(&config, &families[f]) = ONE / 3;
+    config.network_clog = ONE / 3;
+    struct sched_prng a = network_stream(80), b = network_stream(80);
+    for (int i = 0; i < 2000; i++) {
+        int op = all_ops[i % OP_COUNT];
+        test_context = 0;
+        struct fault_network_decision plain = decide_usual(&config, &a, op, 1);
+        test_context = FAULT_NETWORK_NONBLOCKING | FAULT_NETWORK_EDGE_TRIGGERED | FAULT_NETWORK_DATAGRAM;
+        struct fault_network_decision constrained = decide_usual(&config, &b, op, 1);
+        ck_assert_int_eq(plain.latency_ns, constrained.latency_ns);
+    }
+    ck_assert_mem_eq(&a, &b, sizeof(a));
+    test_context = FAULT_NETWORK_NONBLOCKING;
+}
+END_TEST
+
 static Suite *network_suite(void) {
     Suite *suite = suite_create("network");
     TCase *latency = tcase_create("latency");
@@ -806,6 +879,8 @@ static Suite *network_suite(void) {
     tcase_add_test(verdicts, test_family_strikes_independent_of_others);
     tcase_add_test(verdicts, test_inactive_sites_draw_too);
     tcase_add_test(verdicts, test_verdicts_deterministic_per_seed);
+    tcase_add_test(verdicts, test_context_rules_out_verdicts);
+    tcase_add_test(verdicts, test_context_draws_the_same);
     suite_add_tcase(suite, verdicts);
     TCase *regressions = tcase_create("regressions");
     tcase_add_test(regressions, test_clog_does_not_move_other_faults);
