@@ -5,14 +5,13 @@
 #   - every response curl receives whole is exactly right (status, body, sha256 of 200 KB);
 #   - every request succeeds within 20 tries;
 #   - no worker crashes or is replaced, and a graceful stop (SIGQUIT to the master) ends the
-#     run with exit 0 (a worker whose master-worker channel a fault broke misses the master's
-#     quit command: it is sent SIGQUIT itself, and only then);
+#     run with exit 0 within 5 s (the master-worker channel is a socketpair: no faults there);
 #   - every failed request is explained by a fault in the traces, one each: a broken
 #     connection by fin, rst or eintr; a stall (curl gives up after 3 s) by eintr or a short
 #     read, which nginx (edge-triggered epoll) takes to mean the socket is drained: it waits for
 #     an edge that does not come (see below);
-#   - nginx's alerts are the ones those faults cause (EINTR from accept4 or from recvmsg on the
-#     master-worker channel, ECONNRESET/EPIPE on that channel), never others.
+#   - nginx logs no alert: the model never does what Linux would not (EINTR from a non-blocking
+#     call, a short read behind an edge, a broken channel between the processes).
 # usage: nginx_faults.sh TOOL [SEED...]   (default seeds 1 2 3; 77 when nginx or curl is missing)
 # Environment (optional): NGINX_FAULTS replaces the default network faults.
 set -u
@@ -120,43 +119,23 @@ EOF
     done
     [ "$(workers)" = "$first_workers" ] || fail "the workers changed: $first_workers, now $(workers)"
     kill -QUIT "$master"
-    channel_note=""
-    if ! wait_exit "$daemon_pid" 50; then
-        # A worker whose channel to the master broke (nginx: "recvmsg() failed", then it closes
-        # the channel) never receives the master's quit command: a fault explains that hang.
-        # Tell that worker directly, as an operator would; any other hang fails.
-        for pid in $(group_pids); do
-            [ "$pid" = "$daemon_pid" ] || [ "$pid" = "$master" ] && continue
-            grep -q "\[alert\] $pid#$pid: recvmsg() failed" "$run/error.log" || {
-                for p in $(group_pids); do proc_state "$p"; done
-                fail "nginx did not stop within 5 s of SIGQUIT: worker $pid waits, its channel is fine"
-            }
-            channel_note+=" worker $pid lost its channel: SIGQUIT sent to it;"
-            kill -QUIT "$pid"
-        done
-        wait_exit "$daemon_pid" 50 || {
-            for pid in $(group_pids); do proc_state "$pid"; done
-            fail "nginx did not stop within 5 s of SIGQUIT (and of SIGQUIT to the workers that lost their channel)"
-        }
-    fi
+    # The master-worker channel is a socketpair, which the network model leaves alone: every
+    # worker gets the master's quit command.
+    wait_exit "$daemon_pid" 50 || {
+        for pid in $(group_pids); do proc_state "$pid"; done
+        fail "nginx did not stop within 5 s of SIGQUIT"
+    }
     wait "$daemon_pid"
     status=$?
     daemon_pid=""
     [ $status -eq 0 ] || fail "the tool exited $status after SIGQUIT (nginx natively: 0)"
     grep -q "exited on signal" "$run/error.log" && fail "a worker crashed: $(grep "exited on signal" "$run/error.log")"
-    # nginx logs an error it does not expect at alert level: EINTR from a non-blocking accept4 or
-    # from recvmsg on its master-worker channel (network.eintr strikes those too), ECONNRESET or
-    # EPIPE on that channel (network.close). Each must be explained by such a fault; any other
-    # alert fails.
+    # nginx logs at alert level what it does not expect from Linux (EINTR from a non-blocking
+    # call, a broken master-worker channel): the model never does that, so no alert at all.
     eintrs=$(cat "$run"/trace* | grep -c '"fault":"eintr"')
     closes=$(cat "$run"/trace* | grep -c '"fault":"\(fin\|rst\)"')
     grep -E '\[(alert|crit|emerg)\]' "$run/error.log" >"$run/alerts"
-    grep -v -e '(4: Interrupted system call)' -e '(104: Connection reset by peer)' -e '(32: Broken pipe)' \
-        "$run/alerts" && fail "nginx logged alerts no fault explains"
-    [ "$(grep -c '(4: Interrupted system call)' "$run/alerts")" -le "$eintrs" ] ||
-        fail "$(grep -c '(4: Interrupted system call)' "$run/alerts") EINTR alerts, $eintrs eintr faults"
-    [ "$(grep -c -e '(104: ' -e '(32: ' "$run/alerts")" -eq 0 ] || [ "$closes" -gt 0 ] ||
-        fail "ECONNRESET/EPIPE alerts without a close fault"
+    [ -s "$run/alerts" ] && fail "nginx logged alerts: $(head -3 "$run/alerts")"
     # A broken connection (curl: partial, empty, send or receive error) is explained by a close
     # or an EINTR; a stall (curl gave up after 3 s) by an EINTR or a short read: nginx reads with
     # edge-triggered epoll and takes a short read or EINTR to mean that the socket is drained,
@@ -176,7 +155,7 @@ EOF
                   awk '{gsub(/"fault":|"/, "", $2); printf "%s%s %s", sep, $2, $1; sep=", "}')
     echo "seed $seed: faults (master and worker traces: $(ls "$run" | grep -c '^trace')): ${faults_seen:-none};" \
          "curl: $breaks failed tries${kinds:+ (exits $kinds)}, all 110 requests served right;" \
-         "nginx alerts: $(wc -l <"$run/alerts");$channel_note" \
+         "nginx alerts: $(wc -l <"$run/alerts");" \
          "$(grep "^moonshim: seed" "$run/tool.log")"
 done
 seed=""
