@@ -110,12 +110,7 @@ static long socket_writev(int fd, const struct iovec *vector, long count) {
     if (early != 0) return early;
     if (length >= total) return shim_syscall3(SYS_writev, fd, vector, count);
     struct iovec cut[IOV_MAX];
-    long used = 0;
-    for (size_t left = length; used < count && left > 0; used++) {
-        cut[used] = vector[used];
-        if (cut[used].iov_len > left) cut[used].iov_len = left;
-        left -= cut[used].iov_len;
-    }
+    size_t used = shim_net_cut_vector(vector, (size_t)count, length, cut);
     return shim_syscall3(SYS_writev, fd, cut, used);
 }
 

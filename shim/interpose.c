@@ -267,19 +267,46 @@ MOON_API ssize_t recvfrom(int fd, void *buffer, size_t length, int flags, struct
                                     (long)from_length, CALLER));
 }
 
-MOON_API ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
-    /* Waits and latency, but no short reads or flips across a scatter list. */
+/* recvmsg and sendmsg: the whole scatter/gather list is the transfer. A short one reads or
+ * writes a cut copy of the list; flips land in the first buffer that received bytes. */
+static long message_transfer(long number, int fd, struct msghdr *message, int flags,
+                             uintptr_t caller) {
+    int read_side = number == SYS_recvmsg;
     int nonblocking = is_nonblocking(fd, flags);
-    long interrupted = wait_ready(fd, POLLIN, nonblocking, "recvmsg");
-    if (interrupted) return shim_set_errno(interrupted);
-    if (is_running() && shim_fd_is_socket(fd)) {
-        size_t length = 0;
-        uint64_t flip_seed;
-        long early = shim_net_before(SYS_recvmsg, fd, FAULT_NETWORK_READ, &length, nonblocking,
-                                     CALLER, &flip_seed);
-        if (early != 0) return shim_set_errno(early);
+    if (read_side) {
+        long interrupted = wait_ready(fd, POLLIN, nonblocking, "recvmsg");
+        if (interrupted) return interrupted;
     }
-    return shim_set_errno(shim_syscall3(SYS_recvmsg, fd, message, flags));
+    if (!is_running() || !shim_fd_is_socket(fd) || message->msg_iovlen > IOV_MAX)
+        return shim_syscall3(number, fd, message, flags);
+    size_t total = 0;
+    for (size_t i = 0; i < message->msg_iovlen; i++) total += message->msg_iov[i].iov_len;
+    size_t length = total;
+    uint64_t flip_seed;
+    long early = shim_net_before((uint32_t)number, fd, read_side ? FAULT_NETWORK_READ : FAULT_NETWORK_WRITE,
+                                 &length, nonblocking, caller, &flip_seed);
+    if (early != 0) return early;
+    long got;
+    if (length < total) {
+        struct iovec cut[IOV_MAX];
+        struct msghdr shortened = *message;
+        shortened.msg_iov = cut;
+        shortened.msg_iovlen = shim_net_cut_vector(message->msg_iov, message->msg_iovlen, length, cut);
+        got = shim_syscall3(number, fd, &shortened, flags);
+        if (read_side) { /* what the kernel wrote back goes to the program's header */
+            message->msg_namelen = shortened.msg_namelen;
+            message->msg_controllen = shortened.msg_controllen;
+            message->msg_flags = shortened.msg_flags;
+        }
+    } else {
+        got = shim_syscall3(number, fd, message, flags);
+    }
+    if (read_side) shim_net_after_read_vector(message->msg_iov, message->msg_iovlen, got, flip_seed);
+    return got;
+}
+
+MOON_API ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
+    return shim_set_errno(message_transfer(SYS_recvmsg, fd, message, flags, CALLER));
 }
 
 MOON_API ssize_t send(int fd, const void *buffer, size_t length, int flags) {
@@ -292,15 +319,7 @@ MOON_API ssize_t sendto(int fd, const void *buffer, size_t length, int flags,
 }
 
 MOON_API ssize_t sendmsg(int fd, const struct msghdr *message, int flags) {
-    if (is_running() && shim_fd_is_socket(fd)) {
-        size_t length = 0;
-        for (size_t i = 0; i < message->msg_iovlen; i++) length += message->msg_iov[i].iov_len;
-        uint64_t flip_seed;
-        long early = shim_net_before(SYS_sendmsg, fd, FAULT_NETWORK_WRITE, &length,
-                                     is_nonblocking(fd, flags), CALLER, &flip_seed);
-        if (early != 0) return shim_set_errno(early);
-    }
-    return shim_set_errno(shim_syscall3(SYS_sendmsg, fd, message, flags));
+    return shim_set_errno(message_transfer(SYS_sendmsg, fd, (struct msghdr *)message, flags, CALLER));
 }
 
 MOON_API int connect(int fd, const struct sockaddr *address, socklen_t length) {

@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 
 #include "../faults/network.h"
+#include <sys/uio.h>
+
 #include "shim.h"
 
 #define SOCKETS_MAX 65536
@@ -134,6 +136,28 @@ long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblock
 
 void shim_net_after_read(void *buffer, long got, uint64_t flip_seed) {
     if (flip_seed && got > 0) shim_flip_bits(buffer, (uint64_t)got, flip_seed);
+}
+
+size_t shim_net_cut_vector(const struct iovec *vector, size_t count, size_t length,
+                           struct iovec *cut) {
+    size_t used = 0;
+    for (size_t left = length; used < count && left > 0; used++) {
+        cut[used] = vector[used];
+        if (cut[used].iov_len > left) cut[used].iov_len = left;
+        left -= cut[used].iov_len;
+    }
+    return used;
+}
+
+void shim_net_after_read_vector(const struct iovec *vector, size_t count, long got,
+                                uint64_t flip_seed) {
+    /* The flips land in the first buffer that received bytes. */
+    for (size_t i = 0; flip_seed && got > 0 && i < count; i++) {
+        if (vector[i].iov_len == 0) continue;
+        size_t here = vector[i].iov_len < (size_t)got ? vector[i].iov_len : (size_t)got;
+        shim_flip_bits(vector[i].iov_base, here, flip_seed);
+        return;
+    }
 }
 
 void shim_net_no_delay(int fd) {

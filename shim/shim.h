@@ -281,6 +281,12 @@ _Noreturn void shim_crash(uint32_t call);
 long shim_net_before(uint32_t call, int fd, int op, size_t *length, int nonblocking,
                      uintptr_t caller, uint64_t *flip_seed);
 void shim_net_after_read(void *buffer, long got, uint64_t flip_seed);
+/* A scatter/gather list cut to `length` bytes (into `cut`, as long as `vector`); its count. */
+struct iovec;
+size_t shim_net_cut_vector(const struct iovec *vector, size_t count, size_t length,
+                           struct iovec *cut);
+void shim_net_after_read_vector(const struct iovec *vector, size_t count, long got,
+                                uint64_t flip_seed);
 long shim_net_connect(int fd, const void *address, unsigned length, int nonblocking,
                       uintptr_t caller);
 long shim_net_accept_fault(int fd, int nonblocking, uintptr_t caller);

@@ -7,6 +7,8 @@
  *                             after each edge gets everything that arrived
  *   net_model_rules writev    writev on a TCP connection is modelled: with short transfers on it
  *                             may write less, and the program's retry loop still delivers it all
+ *   net_model_rules msg       sendmsg/recvmsg are modelled like writev: a short transfer cuts the
+ *                             scatter/gather list, and the program's retry loops still deliver it
  *   net_model_rules spurious  a non-blocking, level-triggered reader (poll, then recv) may be told
  *                             EAGAIN after poll said ready; it polls again and gets everything
  * Run with network faults on (the test sets them); exits 1 on any broken rule. */
@@ -178,6 +180,57 @@ static void test_writev(void) {
     close(server);
 }
 
+static void test_msg(void) {
+    int client, server;
+    tcp_pair(&client, &server);
+    int flags = fcntl(client, F_GETFL);
+    CHECK(fcntl(client, F_SETFL, flags & ~O_NONBLOCK) == 0);
+    char part1[] = "scatter-", part2[] = "gather-", part3[] = "list";
+    const char whole[] = "scatter-gather-list";
+    size_t total = strlen(whole);
+    for (int round = 0; round < 20; round++) {
+        struct iovec vector[3] = {{part1, strlen(part1)}, {part2, strlen(part2)}, {part3, strlen(part3)}};
+        size_t done = 0;
+        while (done < total) {
+            struct iovec rest[3];
+            size_t skip = done;
+            int count = 0;
+            for (int i = 0; i < 3; i++) {
+                if (skip >= vector[i].iov_len) {
+                    skip -= vector[i].iov_len;
+                    continue;
+                }
+                rest[count].iov_base = (char *)vector[i].iov_base + skip;
+                rest[count++].iov_len = vector[i].iov_len - skip;
+                skip = 0;
+            }
+            struct msghdr message = {.msg_iov = rest, .msg_iovlen = (size_t)count};
+            ssize_t n = sendmsg(client, &message, 0);
+            if (n < 0 && errno == EINTR) continue;
+            CHECK(n > 0);
+            done += (size_t)n;
+        }
+        char got[64] = {0};
+        size_t have = 0;
+        while (have < total) {
+            char first[8], second[56];
+            struct iovec into[2] = {{first, sizeof(first)}, {second, sizeof(second)}};
+            struct msghdr message = {.msg_iov = into, .msg_iovlen = 2};
+            ssize_t n = recvmsg(server, &message, 0);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            CHECK(n > 0);
+            size_t in_first = (size_t)n < sizeof(first) ? (size_t)n : sizeof(first);
+            memcpy(got + have, first, in_first);
+            memcpy(got + have + in_first, second, (size_t)n - in_first);
+            have += (size_t)n;
+        }
+        CHECK(have == total && memcmp(got, whole, total) == 0);
+    }
+    printf("msg: 20 scatter/gather messages delivered whole through the retry loops\n");
+    close(client);
+    close(server);
+}
+
 static void test_spurious(void) {
     int client, server;
     tcp_pair(&client, &server);
@@ -218,6 +271,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[1], "edge") == 0) test_edge();
     else if (strcmp(argv[1], "writev") == 0) test_writev();
     else if (strcmp(argv[1], "spurious") == 0) test_spurious();
+    else if (strcmp(argv[1], "msg") == 0) test_msg();
     else CHECK(!"unknown mode");
     return 0;
 }
