@@ -134,6 +134,21 @@ static void test_edge(void) {
     close(server);
 }
 
+/* What is left of `vector` after `done` bytes went: into `rest`; returns its count. */
+static int remaining(const struct iovec *vector, int count, size_t done, struct iovec *rest) {
+    int left = 0;
+    for (int i = 0; i < count; i++) {
+        if (done >= vector[i].iov_len) {
+            done -= vector[i].iov_len;
+            continue;
+        }
+        rest[left].iov_base = (char *)vector[i].iov_base + done;
+        rest[left++].iov_len = vector[i].iov_len - done;
+        done = 0;
+    }
+    return left;
+}
+
 static void test_writev(void) {
     int client, server;
     tcp_pair(&client, &server);
@@ -147,17 +162,7 @@ static void test_writev(void) {
         size_t done = 0;
         while (done < total) { /* the usual retry loop over a partial writev */
             struct iovec rest[3];
-            int count = 0;
-            size_t skip = done;
-            for (int i = 0; i < 3; i++) {
-                if (skip >= vector[i].iov_len) {
-                    skip -= vector[i].iov_len;
-                    continue;
-                }
-                rest[count].iov_base = (char *)vector[i].iov_base + skip;
-                rest[count++].iov_len = vector[i].iov_len - skip;
-                skip = 0;
-            }
+            int count = remaining(vector, 3, done, rest);
             ssize_t n = writev(client, rest, count);
             if (n < 0 && errno == EINTR) continue;
             CHECK(n > 0);
@@ -193,17 +198,7 @@ static void test_msg(void) {
         size_t done = 0;
         while (done < total) {
             struct iovec rest[3];
-            size_t skip = done;
-            int count = 0;
-            for (int i = 0; i < 3; i++) {
-                if (skip >= vector[i].iov_len) {
-                    skip -= vector[i].iov_len;
-                    continue;
-                }
-                rest[count].iov_base = (char *)vector[i].iov_base + skip;
-                rest[count++].iov_len = vector[i].iov_len - skip;
-                skip = 0;
-            }
+            int count = remaining(vector, 3, done, rest);
             struct msghdr message = {.msg_iov = rest, .msg_iovlen = (size_t)count};
             ssize_t n = sendmsg(client, &message, 0);
             if (n < 0 && errno == EINTR) continue;
