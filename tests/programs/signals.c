@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -280,6 +281,31 @@ static void part_thread_interrupted(void) {
     printf("pthread_kill: the blocked read in the thread returned EINTR\n");
 }
 
+static volatile sig_atomic_t pipe_count;
+
+static void on_pipe(int signal_number) {
+    (void)signal_number;
+    pipe_count++;
+}
+
+/* SIGPIPE, which the kernel raises inside the write itself: the handler has run by the time
+ * the write returns EPIPE, through the PLT write and through glibc's own (fwrite). */
+static void part_sigpipe(void) {
+    install(SIGPIPE, on_pipe, 0);
+    int ends[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, ends) == 0);
+    close(ends[1]);
+    CHECK(write(ends[0], "x", 1) == -1 && errno == EPIPE);
+    CHECK(pipe_count == 1);
+    FILE *stream = fdopen(ends[0], "w");
+    CHECK(stream != 0);
+    setvbuf(stream, 0, _IONBF, 0);
+    CHECK(fwrite("y", 1, 1, stream) == 0);
+    CHECK(pipe_count == 2);
+    fclose(stream);
+    printf("SIGPIPE: the handler ran before each failing write returned\n");
+}
+
 static sem_t semaphore;
 
 static void *sleeper(void *unused) {
@@ -334,6 +360,7 @@ int main(void) {
     part_ppoll_mask();
     part_thread_interrupted();
     part_blocked_threads();
+    part_sigpipe();
     uint64_t draw;
     CHECK(getrandom(&draw, sizeof(draw), 0) == (ssize_t)sizeof(draw));
     printf("draw %016llx\n", (unsigned long long)draw);
