@@ -72,6 +72,14 @@ static uint8_t action_known[SIGNAL_COUNT + 1];
 /* Caught and not yet delivered; the catcher's siginfo for each. */
 static uint64_t pending;
 static siginfo_t pending_info[SIGNAL_COUNT + 1];
+/* Real-time signals queue (each instance is delivered, in order, as the kernel does), up to
+ * RT_QUEUE_MAX of each; standard signals coalesce. The lock is taken with every signal blocked
+ * on the taking thread, so a catcher never waits for its own thread. */
+#define RT_QUEUE_MAX 16
+#define RT_SIGNAL_FIRST 34 /* glibc's SIGRTMIN: 32 and 33 are its own */
+static siginfo_t rt_queue[SIGNAL_COUNT + 1][RT_QUEUE_MAX];
+static uint32_t rt_queued[SIGNAL_COUNT + 1];
+static int rt_lock;
 /* Sent by one simulated thread to another (tgkill, pthread_kill): kept here, not sent for real,
  * so that when the target takes it is the seed's, not the kernel's. */
 static uint64_t thread_pending[SCHED_THREADS_MAX];
@@ -200,6 +208,7 @@ static int interrupted_program_code(const void *context) {
 
 static void run_handler(int signal_number, const siginfo_t *pending_siginfo, uint64_t mask,
                         void *context);
+static int take_queued(int signal_number, siginfo_t *info);
 
 static void catcher(int signal_number, siginfo_t *info, void *context) {
     int saved_errno = errno;
@@ -211,9 +220,25 @@ static void catcher(int signal_number, siginfo_t *info, void *context) {
         uint64_t mask;
         memcpy(&mask, &((ucontext_t *)context)->uc_sigmask, sizeof(mask));
         siginfo_t original = nudge ? pending_info[signal_number] : *info;
+        if (nudge && signal_number >= RT_SIGNAL_FIRST && !take_queued(signal_number, &original)) {
+            errno = saved_errno;
+            return;
+        }
         __atomic_fetch_and(&nudged, ~bit, __ATOMIC_SEQ_CST);
         shim_record_no_switch(SHIM_CALL_SIGNAL, signal_number, 0, 0);
         run_handler(signal_number, &original, mask, context);
+        errno = saved_errno;
+        return;
+    }
+    if (signal_number >= RT_SIGNAL_FIRST && !nudge) {
+        /* The catcher runs with every signal blocked: the lock's holder is never this thread. */
+        while (__atomic_exchange_n(&rt_lock, 1, __ATOMIC_ACQUIRE)) {}
+        if (rt_queued[signal_number] < RT_QUEUE_MAX)
+            rt_queue[signal_number][rt_queued[signal_number]++] = *info;
+        __atomic_store_n(&rt_lock, 0, __ATOMIC_RELEASE);
+        __atomic_fetch_or(&pending, SIGNAL_BIT(signal_number), __ATOMIC_SEQ_CST);
+        uint64_t one = 1;
+        if (doorbell >= 0) shim_syscall3(SYS_write, doorbell, &one, sizeof(one));
         errno = saved_errno;
         return;
     }
@@ -648,6 +673,25 @@ static void run_handler(int signal_number, const siginfo_t *pending_siginfo, uin
     set_mask(mask);
 }
 
+/* The oldest queued instance of real-time signal `signal_number` into *info; the signal stays
+ * pending while instances remain. 0 when none was queued (a nudge's re-send already taken). */
+static int take_queued(int signal_number, siginfo_t *info) {
+    uint64_t all = ~0ull, saved;
+    shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &saved, KERNEL_SIGSET_SIZE);
+    while (__atomic_exchange_n(&rt_lock, 1, __ATOMIC_ACQUIRE)) {}
+    uint32_t queued = rt_queued[signal_number];
+    if (queued > 0) {
+        *info = rt_queue[signal_number][0];
+        memmove(&rt_queue[signal_number][0], &rt_queue[signal_number][1],
+                (queued - 1) * sizeof(siginfo_t));
+        rt_queued[signal_number] = queued - 1;
+        if (queued > 1) __atomic_fetch_or(&pending, SIGNAL_BIT(signal_number), __ATOMIC_SEQ_CST);
+    }
+    __atomic_store_n(&rt_lock, 0, __ATOMIC_RELEASE);
+    shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, &saved, 0, KERNEL_SIGSET_SIZE);
+    return queued > 0;
+}
+
 int shim_signals_deliver(void *context) {
     if (shim_initialized != 2 || shim_thread_passthrough() || shim_thread_self() < 0) return 0;
     fire_due_timers();
@@ -666,6 +710,7 @@ int shim_signals_deliver(void *context) {
         else if (__atomic_fetch_and(&pending, ~bit, __ATOMIC_SEQ_CST) & bit) {
             info = pending_info[signal_number];
             __atomic_fetch_and(&nudged, ~bit, __ATOMIC_SEQ_CST);
+            if (signal_number >= RT_SIGNAL_FIRST && !take_queued(signal_number, &info)) continue;
         }
         else
             continue;
@@ -894,6 +939,8 @@ void shim_signals_after_fork_child(void) {
      * the inherited one is shared with the parent. */
     __atomic_store_n(&pending, 0, __ATOMIC_SEQ_CST);
     memset(thread_pending, 0, sizeof(thread_pending));
+    memset(rt_queued, 0, sizeof(rt_queued));
+    rt_lock = 0;
     timers[TIMER_REAL].expiration_ns = 0;
     timers[TIMER_TERMINATE_KILL].expiration_ns = 0;
     timers[TIMER_TERMINATE_AT].expiration_ns = 0;
