@@ -4,6 +4,8 @@
 # usage: run.sh MODE PROGRAM [ARGS...]      (MOONSHIM_TOOL and MOONSHIM_LIBRARY set by meson)
 #   same          seeds 1 and 2, each run twice: exit 0, identical stdout and trace per seed
 #   differ        as `same`, and seed 1's stdout must differ from seed 2's
+#   output        seeds 1 and 2, each run 3 times: exit 0 and identical stdout per seed (traces
+#                 not compared: for programs whose processes talk, whose timing is the kernel's)
 #   verify        `moonshim exec --verify` must report two identical runs
 #   preload       plain LD_PRELOAD (no tool): exit 0 and the shim's report line on stderr
 #   exit:N:TEXT   exit status N, and TEXT somewhere on stderr
@@ -158,6 +160,15 @@ same | differ)
     [ "$(tail -n 1 "$work/s1a.trace" | grep -o '"hash":"[^"]*"')" != \
       "$(tail -n 1 "$work/s2a.trace" | grep -o '"hash":"[^"]*"')" ] || fail "seeds 1 and 2 have the same hash"
     echo "ok: $mode $(tail -n 1 "$work/s1a.trace")"
+    ;;
+output)
+    for seed in 1 2; do
+        for run in a b c; do
+            run_one "$seed" "o$seed$run" "${program[@]}" || fail "seed $seed run $run exited $?"
+            cmp -s "$work/o${seed}a.out" "$work/o$seed$run.out" || fail "seed $seed: stdout differs between runs"
+        done
+    done
+    echo "ok: identical output per seed: $(head -c 200 "$work/o1a.out" | tr '\n' ' ')"
     ;;
 verify)
     "$tool" exec --seed 11 --verify "${extra[@]}" -- "$@" >"$work/v.out" 2>"$work/v.err" </dev/null
