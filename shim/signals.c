@@ -362,23 +362,27 @@ static void send_to_self(int signal_number) {
 /* A signal the simulation sends the process (a timer, process.terminate_*): to the program's
  * handler through the shim's own queue, deterministically; anything else (default action,
  * ignored, SIGKILL) by the kernel. */
+/* A signal the kernel is about to apply with its default action: when that action ends the
+ * process, the trace and the report say so first. */
+static void before_default_action(int signal_number, const char *message) {
+    if (program_action[signal_number].handler == (uint64_t)(uintptr_t)SIG_IGN ||
+        default_ignores(signal_number) || default_stops(signal_number))
+        return;
+    shim_trace_end("signal", 128 + signal_number, 0);
+    shim_report_end("signal", 128 + signal_number, 0, message);
+}
+
 static void simulation_sends(int signal_number) {
     /* The shim's queue only when this thread takes it now; a blocked signal goes to the kernel,
      * for another thread, sigwaitinfo or a signalfd. */
+    int blocked = (current_mask() & SIGNAL_BIT(signal_number)) != 0;
     if (!passes_straight(signal_number) && is_handler(program_action[signal_number].handler) &&
-        !(current_mask() & SIGNAL_BIT(signal_number))) {
+        !blocked) {
         queue_signal(signal_number, -1, SI_KERNEL);
         return;
     }
-    if (program_action[signal_number].handler != (uint64_t)(uintptr_t)SIG_IGN &&
-        !default_ignores(signal_number) && !default_stops(signal_number)) {
-        /* The default action of anything else the simulation sends ends the process. */
-        uint64_t mask = current_mask();
-        if (!(mask & SIGNAL_BIT(signal_number))) {
-            shim_trace_end("signal", 128 + signal_number, 0);
-            shim_report_end("signal", 128 + signal_number, 0, "killed by a signal the simulation sent");
-        }
-    }
+    if (!blocked && !is_handler(program_action[signal_number].handler))
+        before_default_action(signal_number, "killed by a signal the simulation sent");
     send_to_self(signal_number);
 }
 
@@ -638,10 +642,7 @@ static void deliver_by_kernel(int signal_number) {
     if (program_action[signal_number].handler == (uint64_t)(uintptr_t)SIG_IGN ||
         default_ignores(signal_number))
         return;
-    if (!default_stops(signal_number)) {
-        shim_trace_end("signal", 128 + signal_number, 0);
-        shim_report_end("signal", 128 + signal_number, 0, "killed by a signal (default action)");
-    }
+    before_default_action(signal_number, "killed by a signal (default action)");
     send_to_self(signal_number);
 }
 
